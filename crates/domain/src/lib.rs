@@ -1,0 +1,17 @@
+//! Types and rules of the drive, free of any framework, database or IO.
+//!
+//! Every newtype here has a private field and a `parse` constructor, so a value that exists is a valid
+//! one: the layers above never re-check what the type already guarantees.
+
+pub mod error;
+pub mod policy;
+pub mod role;
+pub mod text;
+pub mod unit;
+pub mod user;
+
+pub use error::ParseError;
+pub use policy::{Action, Denied, Principal, Scope};
+pub use role::Role;
+pub use unit::{ListedUnit, NewUnit, Unit, UnitChanges, UnitCode, UnitKind, UnitName, UnitPath, Validity};
+pub use user::{DisplayName, NewUser, Password, User, UserChanges, Username};

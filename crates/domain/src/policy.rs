@@ -1,0 +1,126 @@
+//! Who may do what, and where: the one place where authorization is decided.
+//!
+//! Handlers describe the attempt (principal, action, the target's unit path) and obey the answer;
+//! list queries take the principal's [`Scope`] and filter by it in SQL.
+
+use uuid::Uuid;
+
+use crate::{Role, UnitPath};
+
+/// The part of the tree a user works in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// The whole system (an admin).
+    All,
+    /// A unit and everything below it.
+    Subtree(UnitPath),
+}
+
+impl Scope {
+    pub fn contains(&self, path: &UnitPath) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Subtree(root) => path.is_within(root),
+        }
+    }
+}
+
+/// The authenticated caller, as loaded from the database for each request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user_id: Uuid,
+    pub username: String,
+    pub role: Role,
+    pub unit_id: Option<Uuid>,
+    pub scope: Scope,
+}
+
+/// Something a caller attempts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    ReadUnit,
+    ManageUnits,
+    ReadUser,
+    /// Creating or changing a user of the given role.
+    ManageUser(Role),
+    ReadAudit,
+}
+
+/// Why an attempt is refused. The two are told apart on purpose: a role that may never act gets
+/// 403, while a role that may act but not on this object gets 404, so that nobody learns what exists
+/// outside their scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denied {
+    RoleNotAllowed,
+    OutOfScope,
+}
+
+impl Principal {
+    /// Decides whether this principal may perform `action` on an object that lives at `target`
+    /// (`None` for an action on no particular unit, such as listing).
+    pub fn authorize(&self, action: Action, target: Option<&UnitPath>) -> Result<(), Denied> {
+        if !self.role_allows(action) {
+            return Err(Denied::RoleNotAllowed);
+        }
+        match target {
+            Some(path) if !self.scope.contains(path) => Err(Denied::OutOfScope),
+            _ => Ok(()),
+        }
+    }
+
+    fn role_allows(&self, action: Action) -> bool {
+        match (self.role, action) {
+            (Role::Admin, _) => true,
+            (_, Action::ReadUnit) => true,
+            (Role::Manager, Action::ReadUser) => true,
+            (Role::Manager, Action::ManageUser(target)) => Role::Manager.may_create(target),
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(role: Role, scope: Scope) -> Principal {
+        Principal { user_id: Uuid::now_v7(), username: "someone".into(), role, unit_id: None, scope }
+    }
+
+    #[test]
+    fn admin_may_do_everything_everywhere() {
+        let admin = principal(Role::Admin, Scope::All);
+        let anywhere = UnitPath::root(Uuid::now_v7());
+        assert_eq!(admin.authorize(Action::ManageUnits, Some(&anywhere)), Ok(()));
+        assert_eq!(admin.authorize(Action::ReadAudit, None), Ok(()));
+        assert_eq!(admin.authorize(Action::ManageUser(Role::Admin), None), Ok(()));
+    }
+
+    #[test]
+    fn manager_acts_in_its_subtree_only() {
+        let district = UnitPath::root(Uuid::now_v7()).child(Uuid::now_v7());
+        let commune = district.child(Uuid::now_v7());
+        let sibling = UnitPath::root(Uuid::now_v7()).child(Uuid::now_v7());
+        let manager = principal(Role::Manager, Scope::Subtree(district));
+        assert_eq!(manager.authorize(Action::ReadUnit, Some(&commune)), Ok(()));
+        assert_eq!(manager.authorize(Action::ReadUnit, Some(&sibling)), Err(Denied::OutOfScope));
+        assert_eq!(manager.authorize(Action::ManageUser(Role::Clerk), Some(&commune)), Ok(()));
+        assert_eq!(
+            manager.authorize(Action::ManageUser(Role::Manager), Some(&commune)),
+            Err(Denied::RoleNotAllowed)
+        );
+        assert_eq!(manager.authorize(Action::ManageUnits, Some(&commune)), Err(Denied::RoleNotAllowed));
+        assert_eq!(manager.authorize(Action::ReadAudit, None), Err(Denied::RoleNotAllowed));
+    }
+
+    #[test]
+    fn desk_roles_read_units_but_manage_nothing() {
+        let unit = UnitPath::root(Uuid::now_v7());
+        for role in [Role::Clerk, Role::Viewer, Role::Integration] {
+            let user = principal(role, Scope::Subtree(unit.clone()));
+            assert_eq!(user.authorize(Action::ReadUnit, Some(&unit)), Ok(()));
+            assert_eq!(user.authorize(Action::ReadUser, None), Err(Denied::RoleNotAllowed));
+            assert_eq!(user.authorize(Action::ManageUser(Role::Viewer), None), Err(Denied::RoleNotAllowed));
+        }
+    }
+}

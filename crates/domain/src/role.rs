@@ -1,0 +1,63 @@
+use serde::{Deserialize, Serialize};
+
+/// What a user may do; CONTRACT.md's table of roles is the reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Manager,
+    Clerk,
+    Viewer,
+    Integration,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [Role::Admin, Role::Manager, Role::Clerk, Role::Viewer, Role::Integration];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Manager => "manager",
+            Role::Clerk => "clerk",
+            Role::Viewer => "viewer",
+            Role::Integration => "integration",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|role| role.as_str() == raw)
+    }
+
+    /// Whether a user of this role may create (or manage) a user of `other`: nobody hands out more
+    /// rights than they hold, and only an admin creates managers, admins and service accounts.
+    pub fn may_create(self, other: Role) -> bool {
+        match self {
+            Role::Admin => true,
+            Role::Manager => matches!(other, Role::Clerk | Role::Viewer),
+            Role::Clerk | Role::Viewer | Role::Integration => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_round_trips_every_role() {
+        for role in Role::ALL {
+            assert_eq!(Role::parse(role.as_str()), Some(role));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn managers_create_only_desk_staff_and_viewers() {
+        assert!(Role::Manager.may_create(Role::Clerk));
+        assert!(Role::Manager.may_create(Role::Viewer));
+        assert!(!Role::Manager.may_create(Role::Manager));
+        assert!(!Role::Manager.may_create(Role::Admin));
+        assert!(!Role::Manager.may_create(Role::Integration));
+        assert!(!Role::Clerk.may_create(Role::Clerk));
+    }
+}

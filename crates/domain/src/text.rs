@@ -1,0 +1,56 @@
+//! Text rules shared by every name the system stores.
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+/// Stored form of free text: NFC, trimmed, and runs of white space folded into one space, so that
+/// two spellings a person cannot tell apart are stored the same.
+pub fn normalize(raw: &str) -> String {
+    let nfc: String = raw.nfc().collect();
+    nfc.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Search key of a text: lower case, without diacritics, `đ` read as `d`, so that `nguyen van a`
+/// finds `Nguyễn Văn A` as Vietnamese users type it on keyboards without tones.
+pub fn fold(raw: &str) -> String {
+    normalize(raw)
+        .nfd()
+        .filter(|c| !is_combining_mark(*c))
+        .map(|c| match c {
+            'đ' | 'Đ' => 'd',
+            other => other,
+        })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Checks a normalised text's length in characters (not bytes: Vietnamese letters take several).
+pub(crate) fn check_length(text: &str, min: usize, max: usize) -> Result<(), String> {
+    let length = text.chars().count();
+    if length < min || length > max {
+        return Err(format!("must be {min} to {max} characters long"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_trims_and_folds_inner_space() {
+        assert_eq!(normalize("  Phường \t Phúc   Xá "), "Phường Phúc Xá");
+    }
+
+    #[test]
+    fn normalize_composes_decomposed_letters() {
+        let decomposed = "Nguye\u{302}\u{303}n";
+        assert_eq!(normalize(decomposed), "Nguyễn");
+    }
+
+    #[test]
+    fn fold_ignores_case_diacritics_and_d_stroke() {
+        assert_eq!(fold("Nguyễn Văn Đức"), "nguyen van duc");
+        assert_eq!(fold("ĐÀ NẴNG"), "da nang");
+    }
+}

@@ -1,0 +1,9 @@
+//! sea-orm entities, one a table. They never leave this crate: repositories turn them into domain
+//! records.
+
+pub mod audit_event;
+pub mod idempotency_key;
+pub mod signing_key;
+pub mod unit;
+pub mod unit_successor;
+pub mod user;

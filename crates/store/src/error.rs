@@ -1,0 +1,70 @@
+use dvc_domain::ParseError;
+use sea_orm::{DbErr, SqlErr};
+use uuid::Uuid;
+
+/// What can go wrong in a repository, in terms the HTTP layer can answer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule or a dependent record stands in the way; `existing_id` names the record.
+    #[error("conflict: {detail}")]
+    Conflict { detail: String, existing_id: Option<Uuid> },
+    /// The record changed since the caller read it (`If-Match`).
+    #[error("the record changed since it was read")]
+    VersionMismatch,
+    /// A value is well-formed but does not fit what is stored (an unknown parent, say).
+    #[error("invalid {field}: {error}")]
+    Invalid { field: &'static str, error: ParseError },
+    /// The database cannot be reached.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] DbErr),
+    #[error("database error: {0}")]
+    Database(#[source] DbErr),
+    /// Stored data that no longer parses: a bug or a manual edit, never the caller's fault.
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    pub(crate) fn invalid(field: &'static str, code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Invalid { field, error: ParseError::new(code, detail) }
+    }
+
+    pub(crate) fn conflict(detail: impl Into<String>, existing_id: Option<Uuid>) -> Self {
+        Self::Conflict { detail: detail.into(), existing_id }
+    }
+}
+
+impl From<DbErr> for StoreError {
+    fn from(error: DbErr) -> Self {
+        if let Some(SqlErr::UniqueConstraintViolation(_)) = error.sql_err() {
+            return Self::conflict("a record with the same key exists", None);
+        }
+        match error {
+            DbErr::Conn(_) | DbErr::ConnectionAcquire(_) => Self::Unavailable(error),
+            DbErr::RecordNotFound(_) => Self::NotFound,
+            other if is_connection_lost(&other) => Self::Unavailable(other),
+            other => Self::Database(other),
+        }
+    }
+}
+
+/// A query that fails because the server went away surfaces as an execution error whose source is
+/// an IO error; the caller should hear "unavailable", not "internal error".
+fn is_connection_lost(error: &DbErr) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        if current.is::<std::io::Error>() {
+            return true;
+        }
+        source = current.source();
+    }
+    false
+}
+
+impl From<ParseError> for StoreError {
+    fn from(error: ParseError) -> Self {
+        Self::Corrupt(error.detail)
+    }
+}

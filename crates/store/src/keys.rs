@@ -1,0 +1,51 @@
+//! Token signing keys, kept in the database so that every API process signs and checks with the
+//! same keys and tokens survive a restart.
+
+use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, QueryOrder};
+
+use crate::StoreError;
+use crate::entity::signing_key::{self, Column, Entity};
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningKey {
+    pub kid: String,
+    pub secret: Vec<u8>,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey").field("kid", &self.kid).finish_non_exhaustive()
+    }
+}
+
+fn decode(model: signing_key::Model) -> Result<SigningKey, StoreError> {
+    let secret = hex_decode(&model.secret).ok_or_else(|| StoreError::Corrupt(format!("signing key {}", model.kid)))?;
+    Ok(SigningKey { kid: model.kid, secret })
+}
+
+fn hex_decode(text: &str) -> Option<Vec<u8>> {
+    (0..text.len()).step_by(2).map(|at| text.get(at..at + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok())).collect()
+}
+
+fn hex_encode(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Every stored key, newest first.
+pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<SigningKey>, StoreError> {
+    Entity::find().order_by_desc(Column::CreatedAt).order_by_desc(Column::Kid).all(db).await?.into_iter().map(decode).collect()
+}
+
+/// The stored keys, creating a first random one when there is none. Two processes starting at once
+/// may both create one; both then sign with the newest and accept either.
+pub async fn ensure(db: &impl ConnectionTrait) -> Result<Vec<SigningKey>, StoreError> {
+    let keys = all(db).await?;
+    if !keys.is_empty() {
+        return Ok(keys);
+    }
+    let secret: [u8; 32] = rand::random();
+    let kid = hex_encode(&rand::random::<[u8; 8]>());
+    let model = signing_key::ActiveModel { kid: Set(kid), secret: Set(hex_encode(&secret)), created_at: Set(crate::now()) };
+    Entity::insert(model).exec(db).await?;
+    all(db).await
+}

@@ -1,0 +1,94 @@
+//! Persistence. The only crate that knows sea-orm and SQL: repositories take and return domain
+//! types, map constraint violations to [`StoreError`], and write the audit event of every change in
+//! the transaction of the change itself.
+
+pub mod audit;
+mod entity;
+mod error;
+pub mod idempotency;
+pub mod keys;
+mod page;
+pub mod units;
+pub mod users;
+
+use std::time::Duration;
+
+use dvc_migrations::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, TransactionTrait};
+
+pub use audit::Actor;
+pub use error::StoreError;
+pub use page::{Page, PageRequest};
+pub use sea_orm::{ConnectionTrait as Connection, DatabaseTransaction as Tx};
+
+/// A handle on the database, cheap to clone (it wraps a connection pool).
+#[derive(Debug, Clone)]
+pub struct Store {
+    db: DatabaseConnection,
+}
+
+/// How long one statement may run before the database cancels it, so that no request holds a
+/// connection indefinitely.
+const STATEMENT_TIMEOUT: &str = "30s";
+
+impl Store {
+    /// Connects to `url` (`sqlite://…` or `postgres://…`), creating an SQLite file if it is missing.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(5))
+            .sqlx_logging(false)
+            .map_sqlx_sqlite_opts(|sqlite| {
+                sqlite
+                    .create_if_missing(true)
+                    .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .busy_timeout(Duration::from_secs(10))
+                    .foreign_keys(true)
+            })
+            .map_sqlx_postgres_opts(|postgres| postgres.options([("statement_timeout", STATEMENT_TIMEOUT)]));
+        if url.starts_with("sqlite:") {
+            // SQLite takes one writer at a time; a single pooled connection serialises writes in the
+            // pool instead of failing them with SQLITE_BUSY, and keeps `:memory:` one database.
+            options.max_connections(1);
+        } else {
+            options.max_connections(16).min_connections(1);
+        }
+        let db = Database::connect(options).await?;
+        Ok(Self { db })
+    }
+
+    /// Applies the migrations that have not run yet.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        Migrator::up(&self.db, None).await?;
+        Ok(())
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        self.db.execute_unprepared("SELECT 1").await?;
+        Ok(())
+    }
+
+    /// Opens a transaction; every write of one request goes through one.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(self.db.begin().await?)
+    }
+
+    /// The connection for reads outside a transaction.
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub async fn close(self) -> Result<(), StoreError> {
+        self.db.close().await?;
+        Ok(())
+    }
+}
+
+/// A moment as the database stores it: microseconds, so that what is written reads back equal on
+/// both SQLite and PostgreSQL.
+pub(crate) fn now() -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    chrono::Utc::now().trunc_subsecs(6)
+}

@@ -1,0 +1,499 @@
+//! The administrative tree.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use dvc_domain::text::fold;
+use dvc_domain::{ListedUnit, NewUnit, Scope, Unit, UnitChanges, UnitCode, UnitKind, UnitName, UnitPath, Validity};
+use sea_orm::ExprTrait;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, Select,
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::audit::{self, Change};
+use crate::entity::unit::{self, Column, Entity};
+use crate::entity::{unit_successor, user};
+use crate::{Actor, Page, PageRequest, StoreError, page};
+
+/// Rows per multi-row INSERT: well under the bind-parameter limits of SQLite (32,766) and
+/// PostgreSQL (65,535) for the widest table.
+pub(crate) const INSERT_CHUNK: usize = 500;
+
+const ENTITY: &str = "unit";
+
+fn to_domain(model: unit::Model, successor_ids: Vec<Uuid>) -> Result<Unit, StoreError> {
+    Ok(Unit {
+        id: model.id,
+        code: UnitCode::parse(&model.code)?,
+        name: UnitName::parse(&model.name)?,
+        kind: UnitKind::parse(&model.kind).ok_or_else(|| StoreError::Corrupt(format!("unit kind {}", model.kind)))?,
+        category: model.category,
+        parent_id: model.parent_id,
+        path: UnitPath::parse(&model.path)?,
+        validity: Validity::new(model.valid_from, model.valid_to)?,
+        successor_ids,
+        version: model.version,
+        created_at: model.created_at,
+        updated_at: model.updated_at,
+    })
+}
+
+/// The audit trail's picture of a unit.
+fn snapshot(unit: &Unit) -> Value {
+    json!({
+        "code": unit.code.as_str(),
+        "name": unit.name.as_str(),
+        "kind": unit.kind.as_str(),
+        "category": unit.category,
+        "parent_id": unit.parent_id,
+        "path": unit.path.as_str(),
+        "valid_from": unit.validity.from(),
+        "valid_to": unit.validity.to(),
+        "successor_ids": unit.successor_ids,
+    })
+}
+
+async fn successors_of(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<Uuid>>, StoreError> {
+    let links = unit_successor::Entity::find()
+        .filter(unit_successor::Column::UnitId.is_in(ids.iter().copied()))
+        .all(db)
+        .await?;
+    let mut by_unit: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for link in links {
+        by_unit.entry(link.unit_id).or_default().push(link.successor_id);
+    }
+    for successors in by_unit.values_mut() {
+        successors.sort();
+    }
+    Ok(by_unit)
+}
+
+async fn hydrate(db: &impl ConnectionTrait, models: Vec<unit::Model>) -> Result<Vec<Unit>, StoreError> {
+    let ids: Vec<Uuid> = models.iter().map(|model| model.id).collect();
+    let mut successors = successors_of(db, &ids).await?;
+    models.into_iter().map(|model| to_domain(model.clone(), successors.remove(&model.id).unwrap_or_default())).collect()
+}
+
+async fn find_model(db: &impl ConnectionTrait, id: Uuid) -> Result<unit::Model, StoreError> {
+    Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)
+}
+
+pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<Unit, StoreError> {
+    let model = find_model(db, id).await?;
+    hydrate(db, vec![model]).await?.pop().ok_or(StoreError::NotFound)
+}
+
+/// The path of a unit, for deciding whether it lies in a caller's scope.
+pub async fn path_of(db: &impl ConnectionTrait, id: Uuid) -> Result<UnitPath, StoreError> {
+    Ok(UnitPath::parse(&find_model(db, id).await?.path)?)
+}
+
+/// Restricts a query on a table with a unit path column to a scope; every scoped list goes through
+/// here so that the scope is applied by the database, before any row is loaded.
+pub(crate) fn subtree_condition(path_column: impl ColumnTrait, scope: &Scope) -> Condition {
+    match scope {
+        Scope::All => Condition::all(),
+        Scope::Subtree(root) => {
+            Condition::all().add(path_column.gte(root.as_str())).add(path_column.lt(root.upper_bound()))
+        }
+    }
+}
+
+/// Which units to list; every field narrows the list.
+#[derive(Debug, Clone, Default)]
+pub struct UnitFilter {
+    pub parent_id: Option<Uuid>,
+    pub kind: Option<UnitKind>,
+    pub code: Option<UnitCode>,
+    /// Matches names ignoring case, diacritics and đ/d.
+    pub q: Option<String>,
+    /// Only units valid on this date.
+    pub valid_on: Option<NaiveDate>,
+}
+
+fn filtered(scope: &Scope, filter: &UnitFilter) -> Select<Entity> {
+    let mut select = Entity::find().filter(subtree_condition(Column::Path, scope));
+    if let Some(parent_id) = filter.parent_id {
+        select = select.filter(Column::ParentId.eq(parent_id));
+    }
+    if let Some(kind) = filter.kind {
+        select = select.filter(Column::Kind.eq(kind.as_str()));
+    }
+    if let Some(code) = &filter.code {
+        select = select.filter(Column::Code.eq(code.as_str()));
+    }
+    if let Some(q) = &filter.q {
+        select = select.filter(Column::NameFolded.contains(fold(q)));
+    }
+    if let Some(day) = filter.valid_on {
+        select = select
+            .filter(Condition::any().add(Column::ValidFrom.is_null()).add(Column::ValidFrom.lte(day)))
+            .filter(Condition::any().add(Column::ValidTo.is_null()).add(Column::ValidTo.gt(day)));
+    }
+    select
+}
+
+pub async fn list(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    filter: &UnitFilter,
+    request: PageRequest,
+) -> Result<Page<Unit>, StoreError> {
+    let page = page::fetch(db, filtered(scope, filter), Column::Id, |unit| unit.id, request).await?;
+    let items = hydrate(db, page.items).await?;
+    Ok(Page { items, next_after: page.next_after })
+}
+
+/// Refuses a code that another unit holds during an overlapping period.
+async fn check_code_free(
+    db: &impl ConnectionTrait,
+    code: &UnitCode,
+    validity: &Validity,
+    except: Option<Uuid>,
+) -> Result<(), StoreError> {
+    let holders = Entity::find().filter(Column::Code.eq(code.as_str())).all(db).await?;
+    let clash = holders.into_iter().find(|holder| {
+        Some(holder.id) != except
+            && Validity::new(holder.valid_from, holder.valid_to).is_ok_and(|other| other.overlaps(validity))
+    });
+    match clash {
+        Some(holder) => Err(StoreError::conflict("another unit holds this code in an overlapping period", Some(holder.id))),
+        None => Ok(()),
+    }
+}
+
+async fn check_successors_exist(db: &impl ConnectionTrait, unit_id: Uuid, successors: &[Uuid]) -> Result<(), StoreError> {
+    if successors.contains(&unit_id) {
+        return Err(StoreError::invalid("successor_ids", "invalid_successor", "a unit cannot succeed itself"));
+    }
+    let found = Entity::find().filter(Column::Id.is_in(successors.iter().copied())).count(db).await?;
+    if usize::try_from(found).ok() != Some(successors.len()) {
+        return Err(StoreError::invalid("successor_ids", "unknown_successor", "a successor unit does not exist"));
+    }
+    Ok(())
+}
+
+async fn replace_successors(db: &impl ConnectionTrait, unit_id: Uuid, successors: &[Uuid]) -> Result<(), StoreError> {
+    unit_successor::Entity::delete_many().filter(unit_successor::Column::UnitId.eq(unit_id)).exec(db).await?;
+    if successors.is_empty() {
+        return Ok(());
+    }
+    let links = successors
+        .iter()
+        .map(|&successor_id| unit_successor::ActiveModel { unit_id: Set(unit_id), successor_id: Set(successor_id) });
+    unit_successor::Entity::insert_many(links).exec_without_returning(db).await?;
+    Ok(())
+}
+
+/// The parent a unit of `kind` would hang under, checked against the shape of the tree.
+async fn placement(
+    db: &impl ConnectionTrait,
+    kind: UnitKind,
+    parent_id: Option<Uuid>,
+) -> Result<Option<unit::Model>, StoreError> {
+    let parent = match parent_id {
+        Some(id) => Some(Entity::find_by_id(id).one(db).await?.ok_or_else(|| {
+            StoreError::invalid("parent_id", "unknown_parent", "the parent unit does not exist")
+        })?),
+        None => None,
+    };
+    let parent_kind = parent.as_ref().and_then(|parent| UnitKind::parse(&parent.kind));
+    if !kind.may_sit_under(parent_kind) {
+        return Err(StoreError::invalid(
+            "parent_id",
+            "invalid_placement",
+            format!("a unit of kind {} cannot sit under this parent", kind.as_str()),
+        ));
+    }
+    Ok(parent)
+}
+
+fn path_under(parent: Option<&unit::Model>, id: Uuid) -> Result<UnitPath, StoreError> {
+    Ok(match parent {
+        Some(parent) => UnitPath::parse(&parent.path)?.child(id),
+        None => UnitPath::root(id),
+    })
+}
+
+pub async fn create(db: &impl ConnectionTrait, actor: &Actor, new: NewUnit) -> Result<Unit, StoreError> {
+    let parent = placement(db, new.kind, new.parent_id).await?;
+    check_code_free(db, &new.code, &new.validity, None).await?;
+    let id = Uuid::now_v7();
+    if !new.successor_ids.is_empty() {
+        check_successors_exist(db, id, &new.successor_ids).await?;
+    }
+    let path = path_under(parent.as_ref(), id)?;
+    let now = crate::now();
+    let model = unit::ActiveModel {
+        id: Set(id),
+        code: Set(new.code.as_str().to_owned()),
+        name: Set(new.name.as_str().to_owned()),
+        name_folded: Set(fold(new.name.as_str())),
+        kind: Set(new.kind.as_str().to_owned()),
+        category: Set(new.category),
+        parent_id: Set(new.parent_id),
+        level: Set(path.level()),
+        path: Set(path.as_str().to_owned()),
+        valid_from: Set(new.validity.from()),
+        valid_to: Set(new.validity.to()),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    replace_successors(db, id, &new.successor_ids).await?;
+    let unit = to_domain(model, new.successor_ids)?;
+    let change = Change { action: "unit.create", entity: ENTITY, entity_id: Some(id), before: None, after: Some(snapshot(&unit)) };
+    audit::record(db, actor, change).await?;
+    Ok(unit)
+}
+
+/// Moves the subtree below `unit` from `old_path` to `new_path`, rewriting every descendant's path and
+/// level in one statement.
+async fn move_descendants(
+    db: &impl ConnectionTrait,
+    old_path: &UnitPath,
+    new_path: &UnitPath,
+) -> Result<(), StoreError> {
+    let level_shift = new_path.level() - old_path.level();
+    let kept_from = i64::try_from(old_path.as_str().chars().count() + 1).unwrap_or(i64::MAX);
+    Entity::update_many()
+        .col_expr(Column::Path, Expr::cust_with_values("? || substr(path, ?)", [sea_orm::Value::from(new_path.as_str()), sea_orm::Value::from(kept_from)]))
+        .col_expr(Column::Level, Expr::col(Column::Level).add(level_shift))
+        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+        .filter(Column::Path.gt(old_path.as_str()))
+        .filter(Column::Path.lt(old_path.upper_bound()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn update(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+    expected_version: Option<i64>,
+    changes: UnitChanges,
+) -> Result<Unit, StoreError> {
+    let before = get(db, id).await?;
+    if expected_version.is_some_and(|version| version != before.version) {
+        return Err(StoreError::VersionMismatch);
+    }
+    let code = changes.code.unwrap_or_else(|| before.code.clone());
+    let name = changes.name.unwrap_or_else(|| before.name.clone());
+    let category = changes.category.unwrap_or_else(|| before.category.clone());
+    let parent_id = changes.parent_id.unwrap_or(before.parent_id);
+    let validity = Validity::new(
+        changes.valid_from.unwrap_or(before.validity.from()),
+        changes.valid_to.unwrap_or(before.validity.to()),
+    )
+    .map_err(|error| StoreError::Invalid { field: "valid_to", error })?;
+    let successor_ids = changes.successor_ids.unwrap_or_else(|| before.successor_ids.clone());
+
+    let mut path = before.path.clone();
+    if parent_id != before.parent_id {
+        let parent = placement(db, before.kind, parent_id).await?;
+        if let Some(parent) = &parent
+            && UnitPath::parse(&parent.path)?.is_within(&before.path)
+        {
+            return Err(StoreError::invalid("parent_id", "cyclic_parent", "a unit cannot move below itself"));
+        }
+        path = path_under(parent.as_ref(), id)?;
+        move_descendants(db, &before.path, &path).await?;
+    }
+    if code != before.code || validity != before.validity {
+        check_code_free(db, &code, &validity, Some(id)).await?;
+    }
+    if successor_ids != before.successor_ids {
+        check_successors_exist(db, id, &successor_ids).await?;
+        replace_successors(db, id, &successor_ids).await?;
+    }
+
+    let updated = Entity::update_many()
+        .col_expr(Column::Code, Expr::value(code.as_str()))
+        .col_expr(Column::Name, Expr::value(name.as_str()))
+        .col_expr(Column::NameFolded, Expr::value(fold(name.as_str())))
+        .col_expr(Column::Category, Expr::value(category.clone()))
+        .col_expr(Column::ParentId, Expr::value(parent_id))
+        .col_expr(Column::Path, Expr::value(path.as_str()))
+        .col_expr(Column::Level, Expr::value(path.level()))
+        .col_expr(Column::ValidFrom, Expr::value(validity.from()))
+        .col_expr(Column::ValidTo, Expr::value(validity.to()))
+        .col_expr(Column::Version, Expr::value(before.version + 1))
+        .col_expr(Column::UpdatedAt, Expr::value(crate::now()))
+        .filter(Column::Id.eq(id))
+        .filter(Column::Version.eq(before.version))
+        .exec(db)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(StoreError::VersionMismatch);
+    }
+    let after = get(db, id).await?;
+    let change = Change {
+        action: "unit.update",
+        entity: ENTITY,
+        entity_id: Some(id),
+        before: Some(snapshot(&before)),
+        after: Some(snapshot(&after)),
+    };
+    audit::record(db, actor, change).await?;
+    Ok(after)
+}
+
+/// Deletes a unit that nothing depends on: no child units and no users scoped to it.
+pub async fn delete(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+    expected_version: Option<i64>,
+) -> Result<(), StoreError> {
+    let before = get(db, id).await?;
+    if expected_version.is_some_and(|version| version != before.version) {
+        return Err(StoreError::VersionMismatch);
+    }
+    if let Some(child) = Entity::find().filter(Column::ParentId.eq(id)).one(db).await? {
+        return Err(StoreError::conflict("the unit has child units", Some(child.id)));
+    }
+    if let Some(member) = user::Entity::find().filter(user::Column::UnitId.eq(id)).one(db).await? {
+        return Err(StoreError::conflict("users are scoped to the unit", Some(member.id)));
+    }
+    unit_successor::Entity::delete_many()
+        .filter(
+            Condition::any()
+                .add(unit_successor::Column::UnitId.eq(id))
+                .add(unit_successor::Column::SuccessorId.eq(id)),
+        )
+        .exec(db)
+        .await?;
+    Entity::delete_by_id(id).exec(db).await?;
+    let change =
+        Change { action: "unit.delete", entity: ENTITY, entity_id: Some(id), before: Some(snapshot(&before)), after: None };
+    audit::record(db, actor, change).await
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+/// Loads an official list into the tree. A listed unit is matched by kind and code to a unit that
+/// is still open (no `valid_to`); a match gets the listed name and category, anything else is
+/// created. Running the same list twice changes nothing the second time.
+///
+/// `progress` is told how many of the listed units have been handled, as the work goes on.
+pub async fn import(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    listed: &[ListedUnit],
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Result<ImportSummary, StoreError> {
+    let open = Entity::find().filter(Column::ValidTo.is_null()).all(db).await?;
+    let mut known: HashMap<(String, String), unit::Model> =
+        open.into_iter().map(|model| ((model.kind.clone(), model.code.clone()), model)).collect();
+    let mut summary = ImportSummary::default();
+    let mut pending = Vec::new();
+    let mut changes = Vec::new();
+    let now = crate::now();
+
+    for (done, entry) in listed.iter().enumerate() {
+        let key = (entry.kind.as_str().to_owned(), entry.code.as_str().to_owned());
+        if let Some(existing) = known.get(&key) {
+            if existing.name == entry.name.as_str() && existing.category.as_deref() == Some(entry.category.as_str()) {
+                summary.unchanged += 1;
+            } else {
+                rename(db, existing, entry).await?;
+                changes.push(import_change("unit.update", existing.id, Some(existing), entry));
+                summary.updated += 1;
+            }
+        } else {
+            let parent = match &entry.parent_code {
+                Some(code) => Some(parent_in_list(&known, entry.kind, code)?),
+                None => None,
+            };
+            let id = Uuid::now_v7();
+            let path = path_under(parent, id)?;
+            let model = unit::Model {
+                id,
+                code: entry.code.as_str().to_owned(),
+                name: entry.name.as_str().to_owned(),
+                name_folded: fold(entry.name.as_str()),
+                kind: entry.kind.as_str().to_owned(),
+                category: Some(entry.category.clone()),
+                parent_id: parent.map(|parent| parent.id),
+                level: path.level(),
+                path: path.as_str().to_owned(),
+                valid_from: None,
+                valid_to: None,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            };
+            changes.push(import_change("unit.create", id, None, entry));
+            pending.push(model.clone());
+            known.insert(key, model);
+            summary.created += 1;
+        }
+        if pending.len() == INSERT_CHUNK {
+            insert_models(db, std::mem::take(&mut pending)).await?;
+            progress(done + 1, listed.len());
+        }
+    }
+    insert_models(db, pending).await?;
+    audit::record_many(db, actor, changes).await?;
+    progress(listed.len(), listed.len());
+    Ok(summary)
+}
+
+fn parent_in_list<'a>(
+    known: &'a HashMap<(String, String), unit::Model>,
+    kind: UnitKind,
+    code: &UnitCode,
+) -> Result<&'a unit::Model, StoreError> {
+    let parent_kind = match kind {
+        UnitKind::Commune => UnitKind::District,
+        _ => UnitKind::Province,
+    };
+    known.get(&(parent_kind.as_str().to_owned(), code.as_str().to_owned())).ok_or_else(|| {
+        StoreError::invalid("parent_code", "unknown_parent", format!("no open {} has code {}", parent_kind.as_str(), code.as_str()))
+    })
+}
+
+async fn rename(db: &impl ConnectionTrait, existing: &unit::Model, entry: &ListedUnit) -> Result<(), StoreError> {
+    Entity::update_many()
+        .col_expr(Column::Name, Expr::value(entry.name.as_str()))
+        .col_expr(Column::NameFolded, Expr::value(fold(entry.name.as_str())))
+        .col_expr(Column::Category, Expr::value(entry.category.as_str()))
+        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
+        .col_expr(Column::UpdatedAt, Expr::value(crate::now()))
+        .filter(Column::Id.eq(existing.id))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+fn import_change(action: &'static str, id: Uuid, before: Option<&unit::Model>, entry: &ListedUnit) -> Change<'static> {
+    Change {
+        action,
+        entity: ENTITY,
+        entity_id: Some(id),
+        before: before.map(|model| json!({ "name": model.name, "category": model.category })),
+        after: Some(json!({ "code": entry.code.as_str(), "name": entry.name.as_str(), "category": entry.category })),
+    }
+}
+
+async fn insert_models(db: &impl ConnectionTrait, models: Vec<unit::Model>) -> Result<(), StoreError> {
+    if models.is_empty() {
+        return Ok(());
+    }
+    let active: Vec<unit::ActiveModel> = models.into_iter().map(Into::into).collect();
+    Entity::insert_many(active).exec_without_returning(db).await?;
+    Ok(())
+}
