@@ -1,1 +1,124 @@
-fn main() {}
+//! `dvc-api`: the server and its administrative commands.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use dvc_api::settings::Settings;
+use dvc_api::startup::{Application, open_store};
+use dvc_api::telemetry;
+use dvc_domain::{DisplayName, NewUser, Password, Role, UnitCode, Username};
+use dvc_store::Actor;
+
+#[derive(Debug, Parser)]
+#[command(name = "dvc-api", version, about = "The back end of the provincial drive for National Public Service Portal accounts")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Apply the database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Create a user or service account.
+    CreateUser {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// The scope unit's id; every role but admin needs one.
+        #[arg(long)]
+        unit_id: Option<uuid::Uuid>,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// The password (or client secret), at least 12 characters.
+        #[arg(long, env = "DVC_NEW_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+    /// Import the statistics office's unit list (CSV); running it again changes nothing.
+    ImportUnits {
+        file: PathBuf,
+        /// Only this province (its 2-digit code) and what lies below it.
+        #[arg(long)]
+        province: Option<String>,
+    },
+}
+
+fn parse_role(raw: &str) -> Result<Role, String> {
+    Role::parse(raw).ok_or_else(|| "expected admin, manager, clerk, viewer or integration".to_owned())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let settings = Settings::load()?;
+    telemetry::init(&settings.log);
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => Application::build(&settings).await?.run_until_stopped().await?,
+        Command::Migrate => {
+            open_store(&settings).await?;
+            eprintln!("migrations applied");
+        }
+        Command::Openapi => print_openapi()?,
+        Command::CreateUser { username, role, unit_id, display_name, password } => {
+            let display_name = display_name.unwrap_or_else(|| username.clone());
+            create_user(&settings, username, role, unit_id, display_name, password).await?;
+        }
+        Command::ImportUnits { file, province } => import_units(&settings, &file, province.as_deref()).await?,
+    }
+    Ok(())
+}
+
+#[allow(clippy::print_stdout, reason = "printing the document is the command's purpose")]
+fn print_openapi() -> anyhow::Result<()> {
+    println!("{}", dvc_http::openapi().to_pretty_json()?);
+    Ok(())
+}
+
+async fn create_user(
+    settings: &Settings,
+    username: String,
+    role: Role,
+    unit_id: Option<uuid::Uuid>,
+    display_name: String,
+    password: String,
+) -> anyhow::Result<()> {
+    let store = open_store(settings).await?;
+    let password_hash =
+        dvc_http::password::hash(Password::parse(&password)?).await.map_err(|error| anyhow::anyhow!("{error}"))?;
+    let new = NewUser {
+        username: Username::parse(&username)?,
+        display_name: DisplayName::parse(&display_name)?,
+        role,
+        unit_id,
+        password_hash,
+    };
+    if role != Role::Admin && unit_id.is_none() {
+        anyhow::bail!("--unit-id is required for every role but admin");
+    }
+    let tx = store.begin().await?;
+    let user = dvc_store::users::create(&tx, &Actor::system("cli"), new).await?;
+    tx.commit().await.map_err(dvc_store::StoreError::from)?;
+    eprintln!("created user {} ({})", user.username.as_str(), user.id);
+    Ok(())
+}
+
+async fn import_units(settings: &Settings, file: &std::path::Path, province: Option<&str>) -> anyhow::Result<()> {
+    let province = province.map(UnitCode::parse).transpose().context("--province")?;
+    let reader = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    eprintln!("reading {}", file.display());
+    let listed = dvc_dvhc::read_units(std::io::BufReader::new(reader), province.as_ref())?;
+    eprintln!("{} units listed; importing", listed.len());
+    let store = open_store(settings).await?;
+    let tx = store.begin().await?;
+    let progress = |done: usize, total: usize| eprintln!("  {done}/{total} units");
+    let summary = dvc_store::units::import(&tx, &Actor::system("cli"), &listed, &progress).await?;
+    tx.commit().await.map_err(dvc_store::StoreError::from)?;
+    eprintln!("done: {} created, {} updated, {} unchanged", summary.created, summary.updated, summary.unchanged);
+    Ok(())
+}

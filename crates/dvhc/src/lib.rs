@@ -101,10 +101,13 @@ fn listed_row(record: &csv::StringRecord, province_code: UnitCode) -> Result<Vec
     Ok(units)
 }
 
+/// The category a name begins with, as the list spells it in most rows: a few rows write
+/// `Thành Phố` or `Thị Xã`, which mean the same.
 fn category_of(name: &str, categories: &[&str]) -> Result<String, String> {
+    let name = name.to_lowercase();
     categories
         .iter()
-        .find(|category| name.starts_with(*category))
+        .find(|category| name.starts_with(&category.to_lowercase()))
         .map(|category| (*category).to_owned())
         .ok_or_else(|| format!("{name} does not start with one of {}", categories.join(", ")))
 }
@@ -118,6 +121,7 @@ Thành phố Hà Nội,01,Quận Ba Đình,001,Phường Phúc Xá,00001,Phườ
 Thành phố Hà Nội,01,Quận Ba Đình,001,Phường Trúc Bạch,00004,Phường,
 Tỉnh Bình Định,52,Huyện An Lão,540,Xã An Hưng,21610,Xã,
 Tỉnh Quảng Trị,45,Huyện Cồn Cỏ,472,Huyện Cồn Cỏ,472,Huyện,
+Tỉnh Bắc Kạn,06,Thành Phố Bắc Kạn,058,Phường Nguyễn Thị Minh Khai,01834,Phường,
 ";
 
     fn kinds(units: &[ListedUnit]) -> Vec<(UnitKind, &str)> {
@@ -139,12 +143,16 @@ Tỉnh Quảng Trị,45,Huyện Cồn Cỏ,472,Huyện Cồn Cỏ,472,Huyện,
                 (UnitKind::Commune, "21610"),
                 (UnitKind::Province, "45"),
                 (UnitKind::District, "472"),
+                (UnitKind::Province, "06"),
+                (UnitKind::District, "058"),
+                (UnitKind::Commune, "01834"),
             ]
         );
         assert_eq!(units[0].category, "Thành phố");
         assert_eq!(units[1].category, "Quận");
         assert_eq!(units[2].category, "Phường");
         assert_eq!(units[2].parent_code.as_ref().map(UnitCode::as_str), Some("001"));
+        assert_eq!(units[10].category, "Thành phố");
     }
 
     #[test]

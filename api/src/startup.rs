@@ -1,0 +1,115 @@
+//! Builds and runs the server: connect, migrate, bootstrap, bind, serve.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::{HttpServer, web};
+use anyhow::Context;
+use dvc_domain::{DisplayName, NewUser, Password, Role, Username};
+use dvc_http::{AppState, Metrics, TokenKeys, password};
+use dvc_store::{Actor, Store, StoreError};
+
+use crate::settings::{Settings, redact_url};
+
+/// How long in-flight requests may take to finish after SIGTERM.
+const SHUTDOWN_SECONDS: u64 = 30;
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application").field("port", &self.port).finish_non_exhaustive()
+    }
+}
+
+/// Connects to the configured database, creating the folder of an SQLite file, and applies the
+/// migrations.
+pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
+    if let Some(path) = settings.database_url.strip_prefix("sqlite://")
+        && let Some(folder) = std::path::Path::new(path.split('?').next().unwrap_or(path)).parent()
+        && !folder.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(folder).with_context(|| format!("cannot create {}", folder.display()))?;
+    }
+    let store = Store::connect(&settings.database_url)
+        .await
+        .with_context(|| format!("DVC_DATABASE_URL: cannot connect to {}", redact_url(&settings.database_url)))?;
+    store.migrate().await.context("cannot apply the migrations")?;
+    Ok(store)
+}
+
+impl Application {
+    pub async fn build(settings: &Settings) -> anyhow::Result<Self> {
+        let store = open_store(settings).await?;
+        bootstrap_admin(&store, settings.admin_password.as_deref()).await?;
+        let tokens = TokenKeys::load(&store, settings.jwt_secret.as_deref(), settings.token_ttl_seconds)
+            .await
+            .map_err(|error| anyhow::anyhow!("cannot load the token signing keys: {error}"))?;
+        let listener = TcpListener::bind(settings.listen).with_context(|| format!("DVC_LISTEN: cannot bind {}", settings.listen))?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState { store, tokens, metrics: Metrics::default() });
+        let server = HttpServer::new(move || dvc_http::app(state.clone()))
+            .listen(listener)?
+            .shutdown_timeout(SHUTDOWN_SECONDS)
+            .run();
+        tracing::info!(address = %settings.listen, port, "listening");
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Creates the `admin` user on a database without users, with the configured password or a
+/// generated one that is printed once.
+async fn bootstrap_admin(store: &Store, configured: Option<&str>) -> anyhow::Result<()> {
+    if dvc_store::users::count(store.conn()).await? > 0 {
+        return Ok(());
+    }
+    let generated = configured.is_none();
+    let secret = match configured {
+        Some(secret) => secret.to_owned(),
+        None => generate_password(),
+    };
+    let password_hash = password::hash(Password::parse(&secret)?).await.map_err(|error| anyhow::anyhow!("{error}"))?;
+    let admin = NewUser {
+        username: Username::parse("admin")?,
+        display_name: DisplayName::parse("Administrator")?,
+        role: Role::Admin,
+        unit_id: None,
+        password_hash,
+    };
+    let tx = store.begin().await?;
+    match dvc_store::users::create(&tx, &Actor::system("bootstrap"), admin).await {
+        // Another process sharing the database created it first.
+        Err(StoreError::Conflict { .. }) => return Ok(()),
+        other => other?,
+    };
+    tx.commit().await.map_err(StoreError::from)?;
+    if generated {
+        announce_generated_password(&secret);
+    }
+    Ok(())
+}
+
+fn generate_password() -> String {
+    use rand::distr::{Alphanumeric, SampleString};
+    Alphanumeric.sample_string(&mut rand::rng(), 24)
+}
+
+/// The one time the generated password is shown: on standard output, where the operator who started
+/// the server sees it, and never in the logs.
+#[allow(clippy::print_stdout, reason = "the operator must see the generated password once")]
+fn announce_generated_password(secret: &str) {
+    println!("Created the user `admin` with the generated password: {secret}");
+    println!("Keep it now: it is not shown again. Set DVC_ADMIN_PASSWORD to choose one instead.");
+}

@@ -1,0 +1,217 @@
+//! The one error type of the HTTP layer and its problem+json form (RFC 9457).
+//!
+//! Handlers return `Result<_, ApiError>`. A variant says what the client may know; the cause of an
+//! internal or database error is logged here, with the request's span, and never sent.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use dvc_domain::{Denied, ParseError};
+use dvc_store::StoreError;
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// One invalid value: where it is in the request (a JSON pointer), a stable code and a sentence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    #[schema(example = "/entries/3/id_number")]
+    pub pointer: String,
+    #[schema(example = "invalid_id_number")]
+    pub code: String,
+    pub detail: String,
+}
+
+impl FieldError {
+    pub fn new(pointer: &str, error: ParseError) -> Self {
+        Self { pointer: pointer.to_owned(), code: error.code.to_owned(), detail: error.detail }
+    }
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    #[schema(example = "https://dvc.invalid/problems/validation")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// The invalid values, for a 422.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// The record that stands in the way, for a 409.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub existing_id: Option<Uuid>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("unauthorized")]
+    Unauthorized,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {detail}")]
+    Conflict { detail: String, existing_id: Option<Uuid> },
+    #[error("precondition failed")]
+    PreconditionFailed,
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("invalid values")]
+    Validation(Vec<FieldError>),
+    #[error("unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn invalid(pointer: &str, code: &'static str, detail: &str) -> Self {
+        Self::Validation(vec![FieldError::new(pointer, ParseError::new(code, detail))])
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self::Internal(cause.to_string())
+    }
+
+    fn slug_and_title(&self) -> (&'static str, &'static str) {
+        match self {
+            ApiError::BadRequest(_) => ("bad-request", "Bad request"),
+            ApiError::Unauthorized => ("unauthorized", "Authentication required"),
+            ApiError::Forbidden => ("forbidden", "Not allowed for this role"),
+            ApiError::NotFound => ("not-found", "Not found"),
+            ApiError::Conflict { .. } => ("conflict", "Conflict"),
+            ApiError::PreconditionFailed => ("precondition-failed", "Precondition failed"),
+            ApiError::PayloadTooLarge => ("payload-too-large", "Request body too large"),
+            ApiError::Validation(_) => ("validation", "Invalid values"),
+            ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
+            ApiError::Internal(_) => ("internal", "Internal error"),
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            ApiError::BadRequest(detail) => detail.clone(),
+            ApiError::Unauthorized => "a valid bearer token is required".to_owned(),
+            ApiError::Forbidden => "your role may not do this".to_owned(),
+            ApiError::NotFound => "no such resource".to_owned(),
+            ApiError::Conflict { detail, .. } => detail.clone(),
+            ApiError::PreconditionFailed => "the resource changed since it was read; read it again".to_owned(),
+            ApiError::PayloadTooLarge => "the request body exceeds the limit".to_owned(),
+            ApiError::Validation(_) => "some values are invalid; see errors".to_owned(),
+            ApiError::Unavailable(_) => "the database is unreachable; retry shortly".to_owned(),
+            ApiError::Internal(_) => "an unexpected error occurred; it has been logged".to_owned(),
+        }
+    }
+}
+
+/// The problem+json response for a status and detail, for answers given outside a handler
+/// (unknown routes, rejected extractors).
+pub fn problem_response(status: StatusCode, slug: &str, title: &str, detail: String) -> HttpResponse {
+    let problem = Problem {
+        kind: format!("https://dvc.invalid/problems/{slug}"),
+        title: title.to_owned(),
+        status: status.as_u16(),
+        detail,
+        errors: Vec::new(),
+        existing_id: None,
+    };
+    HttpResponse::build(status).content_type("application/problem+json").json(problem)
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::NotFound => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            ApiError::Internal(cause) => tracing::error!(%cause, "request failed"),
+            ApiError::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
+            _ => {}
+        }
+        let (slug, title) = self.slug_and_title();
+        let problem = Problem {
+            kind: format!("https://dvc.invalid/problems/{slug}"),
+            title: title.to_owned(),
+            status: self.status_code().as_u16(),
+            detail: self.detail(),
+            errors: match self {
+                ApiError::Validation(errors) => errors.clone(),
+                _ => Vec::new(),
+            },
+            existing_id: match self {
+                ApiError::Conflict { existing_id, .. } => *existing_id,
+                _ => None,
+            },
+        };
+        let mut response =
+            HttpResponse::build(self.status_code()).content_type("application/problem+json").json(problem);
+        match self {
+            ApiError::Unauthorized => {
+                response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            ApiError::Unavailable(_) => {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::Conflict { detail, existing_id } => ApiError::Conflict { detail, existing_id },
+            StoreError::VersionMismatch => ApiError::PreconditionFailed,
+            StoreError::Invalid { field, error } => ApiError::Validation(vec![FieldError::new(&format!("/{field}"), error)]),
+            StoreError::Unavailable(cause) => ApiError::Unavailable(cause.to_string()),
+            other @ (StoreError::Database(_) | StoreError::Corrupt(_)) => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<Denied> for ApiError {
+    fn from(denied: Denied) -> Self {
+        match denied {
+            Denied::RoleNotAllowed => ApiError::Forbidden,
+            Denied::OutOfScope => ApiError::NotFound,
+        }
+    }
+}
+
+/// Collects the invalid values of one request, so that the client hears of all of them at once.
+#[derive(Debug, Default)]
+pub struct Fields(Vec<FieldError>);
+
+impl Fields {
+    /// Keeps a parsed value, or notes why it is invalid.
+    pub fn check<T>(&mut self, pointer: &str, parsed: Result<T, ParseError>) -> Option<T> {
+        parsed.map_err(|error| self.0.push(FieldError::new(pointer, error))).ok()
+    }
+
+    /// The value `build` makes of the checked values, or a 422 listing every invalid one.
+    pub fn finish<T>(self, build: impl FnOnce() -> Option<T>) -> Result<T, ApiError> {
+        if !self.0.is_empty() {
+            return Err(ApiError::Validation(self.0));
+        }
+        build().ok_or_else(|| ApiError::internal("a checked value is missing"))
+    }
+}

@@ -1,0 +1,88 @@
+use actix_web::{HttpResponse, get, post, web};
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::users::UserResponse;
+use crate::{AppState, Caller};
+use crate::auth::password;
+use crate::error::ApiError;
+
+/// A person's username and password, or a service account's client id and secret.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRequest {
+    #[schema(example = "admin")]
+    username: Option<String>,
+    password: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    access_token: String,
+    #[schema(example = "Bearer")]
+    token_type: &'static str,
+    /// Seconds until the token expires.
+    expires_in: i64,
+}
+
+impl TokenRequest {
+    fn credentials(self) -> Result<(String, String), ApiError> {
+        match (self.username, self.password, self.client_id, self.client_secret) {
+            (Some(username), Some(password), None, None) | (None, None, Some(username), Some(password)) => {
+                Ok((username, password))
+            }
+            _ => Err(ApiError::invalid(
+                "",
+                "invalid_credentials_shape",
+                "send either username and password, or client_id and client_secret",
+            )),
+        }
+    }
+}
+
+/// Issues an access token. Unknown users, wrong passwords and deactivated users get the same 401.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "issue_token",
+    request_body = TokenRequest,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 400, body = crate::Problem, content_type = "application/problem+json"),
+        (status = 401, body = crate::Problem, content_type = "application/problem+json"),
+        (status = 422, body = crate::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/token")]
+pub async fn issue_token(state: web::Data<AppState>, body: web::Json<TokenRequest>) -> Result<HttpResponse, ApiError> {
+    let (username, secret) = body.into_inner().credentials()?;
+    let found = dvc_store::users::find_credentials(state.store.conn(), username.trim()).await?;
+    let (user, hash) = match found {
+        Some((user, hash)) => (Some(user), Some(hash)),
+        None => (None, None),
+    };
+    let matches = password::verify(secret, hash).await?;
+    let user = user.filter(|user| matches && user.active).ok_or(ApiError::Unauthorized)?;
+    let access_token = state.tokens.issue(user.id, user.role, user.unit_id)?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(TokenResponse { access_token, token_type: "Bearer", expires_in: state.tokens.ttl_seconds() }))
+}
+
+/// Who the caller is.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "get_me",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = UserResponse),
+        (status = 401, body = crate::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/auth/me")]
+pub async fn me(state: web::Data<AppState>, Caller(principal): Caller) -> Result<HttpResponse, ApiError> {
+    let user = dvc_store::users::get(state.store.conn(), principal.user_id).await?;
+    Ok(HttpResponse::Ok().json(UserResponse::from(user)))
+}

@@ -1,0 +1,50 @@
+//! Handlers, one module per resource. Each handler reads the request, asks the policy, calls the
+//! store and shapes the answer; none holds a business rule of its own.
+
+mod audit;
+mod auth;
+mod ops;
+mod units;
+mod users;
+
+use utoipa::Modify;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Routes under `/api/v1`.
+pub fn api_v1(config: &mut ServiceConfig) {
+    config
+        .service(auth::issue_token)
+        .service(auth::me)
+        .service(users::list_users)
+        .service(users::create_user)
+        .service(users::get_user)
+        .service(users::patch_user)
+        .service(users::deactivate_user)
+        .service(units::list_units)
+        .service(units::create_unit)
+        .service(units::import_units)
+        .service(units::get_unit)
+        .service(units::patch_unit)
+        .service(units::delete_unit)
+        .service(units::list_children)
+        .service(audit::list_audit_events);
+}
+
+/// Routes for operators, outside the versioned API.
+pub fn operations(config: &mut ServiceConfig) {
+    config.service(ops::healthz).service(ops::readyz).service(ops::metrics);
+}
+
+/// Declares the bearer token scheme the operations refer to.
+pub struct BearerSecurity;
+
+impl Modify for BearerSecurity {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}

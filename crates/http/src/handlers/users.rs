@@ -1,0 +1,303 @@
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, get, patch, post, web};
+use chrono::{DateTime, Utc};
+use dvc_domain::{Action, DisplayName, NewUser, Password, Principal, Role, User, UserChanges, Username};
+use dvc_store::{Actor, Tx, units, users};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::{AppState, Caller};
+use crate::auth::password;
+use crate::error::{ApiError, Fields};
+use crate::extract::{IdempotencyKey, IfMatch};
+use crate::pagination::{ListResponse, PageQuery};
+use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RoleDto {
+    Admin,
+    Manager,
+    Clerk,
+    Viewer,
+    Integration,
+}
+
+impl From<Role> for RoleDto {
+    fn from(role: Role) -> Self {
+        match role {
+            Role::Admin => RoleDto::Admin,
+            Role::Manager => RoleDto::Manager,
+            Role::Clerk => RoleDto::Clerk,
+            Role::Viewer => RoleDto::Viewer,
+            Role::Integration => RoleDto::Integration,
+        }
+    }
+}
+
+impl From<RoleDto> for Role {
+    fn from(role: RoleDto) -> Self {
+        match role {
+            RoleDto::Admin => Role::Admin,
+            RoleDto::Manager => Role::Manager,
+            RoleDto::Clerk => Role::Clerk,
+            RoleDto::Viewer => Role::Viewer,
+            RoleDto::Integration => Role::Integration,
+        }
+    }
+}
+
+/// A user or service account.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserResponse {
+    pub id: Uuid,
+    /// The login name; a service account's `client_id`.
+    pub username: String,
+    pub display_name: String,
+    pub role: RoleDto,
+    /// The scope unit: the user acts in this unit and below it.
+    pub unit_id: Option<Uuid>,
+    /// A clerk's official.
+    pub official_id: Option<Uuid>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<User> for UserResponse {
+    fn from(user: User) -> Self {
+        Self {
+            id: user.id,
+            username: user.username.as_str().to_owned(),
+            display_name: user.display_name.as_str().to_owned(),
+            role: user.role.into(),
+            unit_id: user.unit_id,
+            official_id: user.official_id,
+            active: user.active,
+            created_at: user.created_at,
+            updated_at: user.updated_at,
+        }
+    }
+}
+
+/// A new user. A service account is a user with role `integration`: its username is the
+/// `client_id`, its password the `client_secret`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    #[schema(example = "canbo.anlao")]
+    pub username: String,
+    #[schema(example = "Nguyễn Văn A")]
+    pub display_name: String,
+    pub role: RoleDto,
+    /// Required for every role but `admin`.
+    pub unit_id: Option<Uuid>,
+    /// At least 12 characters.
+    pub password: String,
+}
+
+/// The writable fields of a user; role and scope unit are fixed at creation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchUser {
+    pub display_name: Option<String>,
+    pub password: Option<String>,
+}
+
+const PROBLEM: &str = "application/problem+json";
+
+/// Lists the users whose scope unit lies in the caller's subtree.
+#[utoipa::path(
+    tag = "users",
+    operation_id = "list_users",
+    params(PageQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = ListResponse<UserResponse>),
+        (status = 400, body = crate::Problem, content_type = PROBLEM),
+        (status = 401, body = crate::Problem, content_type = PROBLEM),
+        (status = 403, body = crate::Problem, content_type = PROBLEM),
+    )
+)]
+#[get("/users")]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    Caller(principal): Caller,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.authorize(Action::ReadUser, None)?;
+    let found = users::list(state.store.conn(), &principal.scope, page.request()?).await?;
+    Ok(HttpResponse::Ok().json(ListResponse::from_page(found, UserResponse::from)))
+}
+
+/// Creates a user. Nobody creates a user with more rights or a wider scope than their own.
+#[utoipa::path(
+    tag = "users",
+    operation_id = "create_user",
+    request_body = CreateUser,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = UserResponse),
+        (status = 400, body = crate::Problem, content_type = PROBLEM),
+        (status = 401, body = crate::Problem, content_type = PROBLEM),
+        (status = 403, body = crate::Problem, content_type = PROBLEM),
+        (status = 409, body = crate::Problem, content_type = PROBLEM),
+        (status = 422, body = crate::Problem, content_type = PROBLEM),
+    )
+)]
+#[post("/users")]
+pub async fn create_user(
+    state: web::Data<AppState>,
+    Caller(principal): Caller,
+    key: IdempotencyKey,
+    body: web::Json<CreateUser>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let request = fingerprint("POST /users", &serde_json::to_vec(&body).map_err(ApiError::internal)?);
+    let role = Role::from(body.role);
+    principal.authorize(Action::ManageUser(role), None)?;
+    let mut fields = Fields::default();
+    let username = fields.check("/username", Username::parse(&body.username));
+    let display_name = fields.check("/display_name", DisplayName::parse(&body.display_name));
+    let secret = fields.check("/password", Password::parse(&body.password));
+    let (username, display_name, secret) = fields.finish(|| Some((username?, display_name?, secret?)))?;
+    let password_hash = password::hash(secret).await?;
+    create_once(&state.store, &principal, key, request, async |tx| {
+        check_scope_unit(tx, &principal, role, body.unit_id).await?;
+        let new = NewUser { username, display_name, role, unit_id: body.unit_id, password_hash };
+        let user = users::create(tx, &Actor::from(&principal), new).await?;
+        Ok(Created { version: user.version, body: UserResponse::from(user) })
+    })
+    .await
+}
+
+/// The scope unit of a new user must exist and lie in the creator's scope; only an admin may
+/// go without one.
+async fn check_scope_unit(tx: &Tx, principal: &Principal, role: Role, unit_id: Option<Uuid>) -> Result<(), ApiError> {
+    let Some(unit_id) = unit_id else {
+        return match role {
+            Role::Admin => Ok(()),
+            _ => Err(ApiError::invalid("/unit_id", "unit_required", "every role but admin needs a scope unit")),
+        };
+    };
+    let unknown = || ApiError::invalid("/unit_id", "unknown_unit", "no such unit in your scope");
+    let path = units::path_of(tx, unit_id).await.map_err(|_| unknown())?;
+    principal.authorize(Action::ManageUser(role), Some(&path)).map_err(|_| unknown())
+}
+
+/// Loads a user the caller may see, or 404.
+async fn visible_user(tx: &impl dvc_store::Connection, principal: &Principal, id: Uuid, action: impl Fn(&User) -> Action) -> Result<User, ApiError> {
+    let user = users::get(tx, id).await?;
+    if user.id == principal.user_id {
+        return Ok(user);
+    }
+    let path = users::unit_path_of(tx, &user).await?;
+    match path {
+        Some(path) => principal.authorize(action(&user), Some(&path))?,
+        // A user without a scope unit is an admin, whom only admins see.
+        None => principal.authorize(Action::ReadAudit, None).map_err(|_| ApiError::NotFound)?,
+    }
+    Ok(user)
+}
+
+/// Reads a user.
+#[utoipa::path(
+    tag = "users",
+    operation_id = "get_user",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = UserResponse),
+        (status = 401, body = crate::Problem, content_type = PROBLEM),
+        (status = 403, body = crate::Problem, content_type = PROBLEM),
+        (status = 404, body = crate::Problem, content_type = PROBLEM),
+    )
+)]
+#[get("/users/{id}")]
+pub async fn get_user(
+    state: web::Data<AppState>,
+    Caller(principal): Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let user = visible_user(state.store.conn(), &principal, *id, |_| Action::ReadUser).await?;
+    Ok(with_etag(StatusCode::OK, user.version, &UserResponse::from(user)))
+}
+
+/// Changes a user's display name or password (JSON merge patch); a user may change its own.
+#[utoipa::path(
+    tag = "users",
+    operation_id = "patch_user",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    request_body(content = PatchUser, content_type = "application/merge-patch+json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = UserResponse),
+        (status = 401, body = crate::Problem, content_type = PROBLEM),
+        (status = 403, body = crate::Problem, content_type = PROBLEM),
+        (status = 404, body = crate::Problem, content_type = PROBLEM),
+        (status = 412, body = crate::Problem, content_type = PROBLEM),
+        (status = 422, body = crate::Problem, content_type = PROBLEM),
+    )
+)]
+#[patch("/users/{id}")]
+pub async fn patch_user(
+    state: web::Data<AppState>,
+    Caller(principal): Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: web::Json<PatchUser>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let mut fields = Fields::default();
+    let display_name = body.display_name.as_deref().map(|name| fields.check("/display_name", DisplayName::parse(name)));
+    let secret = body.password.as_deref().map(|secret| fields.check("/password", Password::parse(secret)));
+    let (display_name, secret) = fields.finish(|| Some((display_name.flatten(), secret.flatten())))?;
+    let password_hash = match secret {
+        Some(secret) => Some(password::hash(secret).await?),
+        None => None,
+    };
+    let user = in_transaction(&state.store, async |tx| {
+        visible_user(tx, &principal, *id, |user| Action::ManageUser(user.role)).await?;
+        let changes = UserChanges { display_name, password_hash, active: None };
+        Ok(users::update(tx, &Actor::from(&principal), *id, if_match.0, changes, "user.update").await?)
+    })
+    .await?;
+    Ok(with_etag(StatusCode::OK, user.version, &UserResponse::from(user)))
+}
+
+/// Deactivates a user: its tokens stop working at once and it can no longer log in.
+#[utoipa::path(
+    tag = "users",
+    operation_id = "deactivate_user",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = UserResponse),
+        (status = 401, body = crate::Problem, content_type = PROBLEM),
+        (status = 403, body = crate::Problem, content_type = PROBLEM),
+        (status = 404, body = crate::Problem, content_type = PROBLEM),
+        (status = 412, body = crate::Problem, content_type = PROBLEM),
+        (status = 422, body = crate::Problem, content_type = PROBLEM),
+    )
+)]
+#[post("/users/{id}/deactivate")]
+pub async fn deactivate_user(
+    state: web::Data<AppState>,
+    Caller(principal): Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    if *id == principal.user_id {
+        return Err(ApiError::invalid("", "self_deactivation", "you cannot deactivate yourself"));
+    }
+    let user = in_transaction(&state.store, async |tx| {
+        let target = visible_user(tx, &principal, *id, |user| Action::ManageUser(user.role)).await?;
+        principal.authorize(Action::ManageUser(target.role), None)?;
+        let changes = UserChanges { active: Some(false), ..UserChanges::default() };
+        Ok(users::update(tx, &Actor::from(&principal), *id, if_match.0, changes, "user.deactivate").await?)
+    })
+    .await?;
+    Ok(with_etag(StatusCode::OK, user.version, &UserResponse::from(user)))
+}
