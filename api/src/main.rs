@@ -11,7 +11,11 @@ use dvc_domain::{DisplayName, NewUser, Password, Role, UnitCode, Username};
 use dvc_store::Actor;
 
 #[derive(Debug, Parser)]
-#[command(name = "dvc-api", version, about = "The back end of the provincial drive for National Public Service Portal accounts")]
+#[command(
+    name = "dvc-api",
+    version,
+    about = "The back end of the provincial drive for National Public Service Portal accounts"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,

@@ -62,15 +62,16 @@ impl Settings {
 
     /// Builds settings from a file's keys and an environment lookup; the environment wins.
     pub fn from_sources(file: &BTreeMap<String, String>, env: impl Fn(&str) -> Option<String>) -> anyhow::Result<Self> {
-        let get = |name: &str| {
-            env(name).or_else(|| file.get(&name.trim_start_matches("DVC_").to_lowercase()).cloned())
-        };
+        let get = |name: &str| env(name).or_else(|| file.get(&name.trim_start_matches("DVC_").to_lowercase()).cloned());
         let listen_raw = get("DVC_LISTEN").unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
-        let listen = listen_raw
-            .parse()
-            .with_context(|| format!("DVC_LISTEN: `{listen_raw}` is not an address and port such as {DEFAULT_LISTEN}"))?;
+        let listen = listen_raw.parse().with_context(|| {
+            format!("DVC_LISTEN: `{listen_raw}` is not an address and port such as {DEFAULT_LISTEN}")
+        })?;
         let database_url = get("DVC_DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
-        if !(database_url.starts_with("sqlite:") || database_url.starts_with("postgres://") || database_url.starts_with("postgresql://")) {
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
             bail!("DVC_DATABASE_URL: expected sqlite:… or postgres://…");
         }
         let jwt_secret = match (get("DVC_JWT_SECRET"), get("DVC_JWT_SECRET_FILE")) {
@@ -94,15 +95,14 @@ impl Settings {
             dvc_domain::Password::parse(password).map_err(|error| anyhow::anyhow!("DVC_ADMIN_PASSWORD: {error}"))?;
         }
         let token_ttl_seconds = match get("DVC_TOKEN_TTL_SECONDS") {
-            Some(raw) => raw
-                .parse::<i64>()
-                .ok()
-                .filter(|ttl| (60..=86_400).contains(ttl))
-                .with_context(|| format!("DVC_TOKEN_TTL_SECONDS: `{raw}` is not a number of seconds from 60 to 86400"))?,
+            Some(raw) => raw.parse::<i64>().ok().filter(|ttl| (60..=86_400).contains(ttl)).with_context(|| {
+                format!("DVC_TOKEN_TTL_SECONDS: `{raw}` is not a number of seconds from 60 to 86400")
+            })?,
             None => DEFAULT_TOKEN_TTL_SECONDS,
         };
         let log = get("DVC_LOG").unwrap_or_else(|| "info".to_owned());
-        tracing_subscriber::EnvFilter::try_new(&log).with_context(|| format!("DVC_LOG: `{log}` is not a log filter"))?;
+        tracing_subscriber::EnvFilter::try_new(&log)
+            .with_context(|| format!("DVC_LOG: `{log}` is not a log filter"))?;
         Ok(Self { listen, database_url, admin_password, jwt_secret, token_ttl_seconds, log })
     }
 }
@@ -155,8 +155,12 @@ mod tests {
 
     #[test]
     fn the_environment_overrides_the_file() {
-        let file = BTreeMap::from([("listen".to_owned(), "127.0.0.1:9000".to_owned()), ("log".to_owned(), "debug".to_owned())]);
-        let settings = Settings::from_sources(&file, |name| (name == "DVC_LOG").then(|| "warn".to_owned())).expect("valid");
+        let file = BTreeMap::from([
+            ("listen".to_owned(), "127.0.0.1:9000".to_owned()),
+            ("log".to_owned(), "debug".to_owned()),
+        ]);
+        let settings =
+            Settings::from_sources(&file, |name| (name == "DVC_LOG").then(|| "warn".to_owned())).expect("valid");
         assert_eq!(settings.listen.port(), 9000);
         assert_eq!(settings.log, "warn");
     }

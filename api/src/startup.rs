@@ -48,7 +48,8 @@ impl Application {
         let tokens = TokenKeys::load(&store, settings.jwt_secret.as_deref(), settings.token_ttl_seconds)
             .await
             .map_err(|error| anyhow::anyhow!("cannot load the token signing keys: {error}"))?;
-        let listener = TcpListener::bind(settings.listen).with_context(|| format!("DVC_LISTEN: cannot bind {}", settings.listen))?;
+        let listener = TcpListener::bind(settings.listen)
+            .with_context(|| format!("DVC_LISTEN: cannot bind {}", settings.listen))?;
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState { store, tokens, metrics: Metrics::default() });
         let server = HttpServer::new(move || dvc_http::app(state.clone()))

@@ -140,7 +140,9 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(UnitSuccessors::SuccessorId).uuid().not_null())
                     .primary_key(Index::create().col(UnitSuccessors::UnitId).col(UnitSuccessors::SuccessorId))
                     .foreign_key(
-                        ForeignKey::create().from(UnitSuccessors::Table, UnitSuccessors::UnitId).to(Units::Table, Units::Id),
+                        ForeignKey::create()
+                            .from(UnitSuccessors::Table, UnitSuccessors::UnitId)
+                            .to(Units::Table, Units::Id),
                     )
                     .foreign_key(
                         ForeignKey::create()

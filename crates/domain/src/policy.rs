@@ -105,10 +105,7 @@ mod tests {
         assert_eq!(manager.authorize(Action::ReadUnit, Some(&commune)), Ok(()));
         assert_eq!(manager.authorize(Action::ReadUnit, Some(&sibling)), Err(Denied::OutOfScope));
         assert_eq!(manager.authorize(Action::ManageUser(Role::Clerk), Some(&commune)), Ok(()));
-        assert_eq!(
-            manager.authorize(Action::ManageUser(Role::Manager), Some(&commune)),
-            Err(Denied::RoleNotAllowed)
-        );
+        assert_eq!(manager.authorize(Action::ManageUser(Role::Manager), Some(&commune)), Err(Denied::RoleNotAllowed));
         assert_eq!(manager.authorize(Action::ManageUnits, Some(&commune)), Err(Denied::RoleNotAllowed));
         assert_eq!(manager.authorize(Action::ReadAudit, None), Err(Denied::RoleNotAllowed));
     }

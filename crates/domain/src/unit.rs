@@ -18,13 +18,8 @@ pub enum UnitKind {
 }
 
 impl UnitKind {
-    pub const ALL: [UnitKind; 5] = [
-        UnitKind::Province,
-        UnitKind::Agency,
-        UnitKind::ServiceCenter,
-        UnitKind::District,
-        UnitKind::Commune,
-    ];
+    pub const ALL: [UnitKind; 5] =
+        [UnitKind::Province, UnitKind::Agency, UnitKind::ServiceCenter, UnitKind::District, UnitKind::Commune];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -44,12 +39,12 @@ impl UnitKind {
     /// Center and districts sit under a province; a commune sits under a district, or directly under
     /// a province since the district level was abolished on 1/7/2025.
     pub fn may_sit_under(self, parent: Option<UnitKind>) -> bool {
-        match (self, parent) {
-            (UnitKind::Province, None) => true,
-            (UnitKind::Agency | UnitKind::ServiceCenter | UnitKind::District, Some(UnitKind::Province)) => true,
-            (UnitKind::Commune, Some(UnitKind::District | UnitKind::Province)) => true,
-            _ => false,
-        }
+        matches!(
+            (self, parent),
+            (UnitKind::Province, None)
+                | (UnitKind::Agency | UnitKind::ServiceCenter | UnitKind::District, Some(UnitKind::Province))
+                | (UnitKind::Commune, Some(UnitKind::District | UnitKind::Province))
+        )
     }
 }
 
@@ -85,7 +80,8 @@ pub struct UnitName(String);
 impl UnitName {
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
         let name = normalize(raw);
-        check_length(&name, 1, 200).map_err(|why| ParseError::new("invalid_unit_name", format!("a unit name {why}")))?;
+        check_length(&name, 1, 200)
+            .map_err(|why| ParseError::new("invalid_unit_name", format!("a unit name {why}")))?;
         Ok(Self(name))
     }
 

@@ -3,8 +3,8 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::{ParseError, Role};
 use crate::text::{check_length, normalize};
+use crate::{ParseError, Role};
 
 /// A user as stored, without its password hash.
 #[derive(Debug, Clone, PartialEq, Eq)]

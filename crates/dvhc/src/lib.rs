@@ -27,7 +27,10 @@ pub fn read_units(input: impl Read, province: Option<&UnitCode>) -> Result<Vec<L
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
     let header = reader.headers().map_err(|error| ListError::Layout(error.to_string()))?;
     let header_ok = header.len() >= HEADER.len()
-        && HEADER.iter().zip(header.iter()).all(|(expected, found)| found.trim_start_matches('\u{feff}').trim() == *expected);
+        && HEADER
+            .iter()
+            .zip(header.iter())
+            .all(|(expected, found)| found.trim_start_matches('\u{feff}').trim() == *expected);
     if !header_ok {
         return Err(ListError::Layout(format!("expected the columns {}", HEADER.join(", "))));
     }
@@ -159,7 +162,10 @@ Tỉnh Bắc Kạn,06,Thành Phố Bắc Kạn,058,Phường Nguyễn Thị Minh
     fn filters_one_province() {
         let wanted = UnitCode::parse("52").expect("valid code");
         let units = read_units(SAMPLE.as_bytes(), Some(&wanted)).expect("sample parses");
-        assert_eq!(kinds(&units), vec![(UnitKind::Province, "52"), (UnitKind::District, "540"), (UnitKind::Commune, "21610")]);
+        assert_eq!(
+            kinds(&units),
+            vec![(UnitKind::Province, "52"), (UnitKind::District, "540"), (UnitKind::Commune, "21610")]
+        );
     }
 
     #[test]

@@ -181,7 +181,9 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Conflict { detail, existing_id } => ApiError::Conflict { detail, existing_id },
             StoreError::VersionMismatch => ApiError::PreconditionFailed,
-            StoreError::Invalid { field, error } => ApiError::Validation(vec![FieldError::new(&format!("/{field}"), error)]),
+            StoreError::Invalid { field, error } => {
+                ApiError::Validation(vec![FieldError::new(&format!("/{field}"), error)])
+            }
             StoreError::Unavailable(cause) => ApiError::Unavailable(cause.to_string()),
             other @ (StoreError::Database(_) | StoreError::Corrupt(_)) => ApiError::internal(other),
         }

@@ -55,14 +55,17 @@ impl RouteTable {
 
 fn template_matches(template: &[String], segments: &[&str]) -> bool {
     template.len() == segments.len()
-        && template.iter().zip(segments).all(|(expected, found)| {
-            (expected.starts_with('{') && !found.is_empty()) || expected == found
-        })
+        && template
+            .iter()
+            .zip(segments)
+            .all(|(expected, found)| (expected.starts_with('{') && !found.is_empty()) || expected == found)
 }
 
 pub async fn unknown_route(req: HttpRequest, routes: web::Data<RouteTable>) -> HttpResponse {
     let allowed = routes.allowed(req.path());
-    if allowed.is_empty() || allowed.iter().any(|method| Method::from_bytes(method.as_bytes()).ok().as_ref() == Some(req.method())) {
+    if allowed.is_empty()
+        || allowed.iter().any(|method| Method::from_bytes(method.as_bytes()).ok().as_ref() == Some(req.method()))
+    {
         return problem_response(StatusCode::NOT_FOUND, "not-found", "Not found", "no such resource".to_owned());
     }
     let mut response = problem_response(

@@ -20,8 +20,8 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use handlers::BearerSecurity;
 
-pub use auth::{Caller, TokenKeys};
 pub use auth::password;
+pub use auth::{Caller, TokenKeys};
 pub use error::{ApiError, Problem};
 pub use metrics::Metrics;
 

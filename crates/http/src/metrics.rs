@@ -24,10 +24,13 @@ struct Series {
     buckets: [u64; BUCKETS.len()],
 }
 
+/// The labels of one series: method, route pattern and status.
+type Labels = (String, String, u16);
+
 /// Requests counted by method, route pattern and status.
 #[derive(Debug, Clone, Default)]
 pub struct Metrics {
-    series: Arc<Mutex<BTreeMap<(String, String, u16), Series>>>,
+    series: Arc<Mutex<BTreeMap<Labels, Series>>>,
 }
 
 impl Metrics {
@@ -46,7 +49,9 @@ impl Metrics {
     /// The Prometheus exposition of everything counted so far.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        out.push_str("# HELP dvc_http_requests_total HTTP requests answered.\n# TYPE dvc_http_requests_total counter\n");
+        out.push_str(
+            "# HELP dvc_http_requests_total HTTP requests answered.\n# TYPE dvc_http_requests_total counter\n",
+        );
         let Ok(series) = self.series.lock() else { return out };
         for ((method, route, status), values) in series.iter() {
             let _ = writeln!(
@@ -71,7 +76,10 @@ impl Metrics {
     }
 }
 
-pub async fn record(req: ServiceRequest, next: Next<impl MessageBody>) -> Result<ServiceResponse<impl MessageBody>, Error> {
+pub async fn record(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let method = req.method().to_string();

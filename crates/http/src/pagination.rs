@@ -27,11 +27,11 @@ impl PageQuery {
     pub fn request(&self) -> Result<PageRequest, ApiError> {
         let limit = match &self.limit {
             None => DEFAULT_LIMIT,
-            Some(raw) => raw
-                .parse::<u64>()
-                .ok()
-                .filter(|limit| (1..=MAX_LIMIT).contains(limit))
-                .ok_or_else(|| ApiError::BadRequest(format!("limit must be a whole number from 1 to {MAX_LIMIT}")))?,
+            Some(raw) => {
+                raw.parse::<u64>().ok().filter(|limit| (1..=MAX_LIMIT).contains(limit)).ok_or_else(|| {
+                    ApiError::BadRequest(format!("limit must be a whole number from 1 to {MAX_LIMIT}"))
+                })?
+            }
         };
         let after = self.cursor.as_deref().map(decode_cursor).transpose()?;
         Ok(PageRequest { after, limit })

@@ -14,7 +14,10 @@ use crate::error::ApiError;
 use crate::extract::{IdempotencyKey, etag};
 
 /// Runs `work` in a transaction and commits when it succeeds; an error rolls everything back.
-pub async fn in_transaction<T>(store: &Store, work: impl AsyncFnOnce(&Tx) -> Result<T, ApiError>) -> Result<T, ApiError> {
+pub async fn in_transaction<T>(
+    store: &Store,
+    work: impl AsyncFnOnce(&Tx) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
     let tx = store.begin().await?;
     let value = work(&tx).await?;
     tx.commit().await.map_err(dvc_store::StoreError::from)?;
@@ -54,7 +57,8 @@ pub async fn create_once<T: Serialize>(
         let created = work(tx).await?;
         let body = serde_json::to_string(&created.body).map_err(ApiError::internal)?;
         if let Some(key) = &key.0 {
-            let stored = StoredResponse { request_hash: fingerprint, status: StatusCode::CREATED.as_u16(), body: body.clone() };
+            let stored =
+                StoredResponse { request_hash: fingerprint, status: StatusCode::CREATED.as_u16(), body: body.clone() };
             idempotency::save(tx, principal.user_id, key, &stored).await?;
         }
         Ok(HttpResponse::Created()
@@ -75,7 +79,9 @@ fn replay(stored: StoredResponse, fingerprint: &str) -> Result<HttpResponse, Api
     }
     let status = StatusCode::from_u16(stored.status).map_err(ApiError::internal)?;
     let mut response = HttpResponse::build(status).content_type("application/json").body(stored.body);
-    response.headers_mut().insert(header::HeaderName::from_static("idempotent-replayed"), HeaderValue::from_static("true"));
+    response
+        .headers_mut()
+        .insert(header::HeaderName::from_static("idempotent-replayed"), HeaderValue::from_static("true"));
     Ok(response)
 }
 

@@ -120,16 +120,14 @@ pub async fn list(
         select = select.filter(Column::At.lt(to));
     }
     let page = page::fetch(db, select, Column::Id, |event| event.id, request).await?;
-    Ok(page.try_map(|event| {
-        Ok::<_, StoreError>(AuditEvent {
-            id: event.id,
-            at: event.at,
-            actor: event.actor,
-            action: event.action,
-            entity: event.entity,
-            entity_id: event.entity_id,
-            before: event.before,
-            after: event.after,
-        })
-    })?)
+    Ok(page.map(|event| AuditEvent {
+        id: event.id,
+        at: event.at,
+        actor: event.actor,
+        action: event.action,
+        entity: event.entity,
+        entity_id: event.entity_id,
+        before: event.before,
+        after: event.after,
+    }))
 }

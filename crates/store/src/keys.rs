@@ -24,7 +24,10 @@ fn decode(model: signing_key::Model) -> Result<SigningKey, StoreError> {
 }
 
 fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    (0..text.len()).step_by(2).map(|at| text.get(at..at + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok())).collect()
+    (0..text.len())
+        .step_by(2)
+        .map(|at| text.get(at..at + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
+        .collect()
 }
 
 fn hex_encode(bytes: &[u8]) -> String {
@@ -33,7 +36,14 @@ fn hex_encode(bytes: &[u8]) -> String {
 
 /// Every stored key, newest first.
 pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<SigningKey>, StoreError> {
-    Entity::find().order_by_desc(Column::CreatedAt).order_by_desc(Column::Kid).all(db).await?.into_iter().map(decode).collect()
+    Entity::find()
+        .order_by_desc(Column::CreatedAt)
+        .order_by_desc(Column::Kid)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(decode)
+        .collect()
 }
 
 /// The stored keys, creating a first random one when there is none. Two processes starting at once
@@ -45,7 +55,8 @@ pub async fn ensure(db: &impl ConnectionTrait) -> Result<Vec<SigningKey>, StoreE
     }
     let secret: [u8; 32] = rand::random();
     let kid = hex_encode(&rand::random::<[u8; 8]>());
-    let model = signing_key::ActiveModel { kid: Set(kid), secret: Set(hex_encode(&secret)), created_at: Set(crate::now()) };
+    let model =
+        signing_key::ActiveModel { kid: Set(kid), secret: Set(hex_encode(&secret)), created_at: Set(crate::now()) };
     Entity::insert(model).exec(db).await?;
     all(db).await
 }

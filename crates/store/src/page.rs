@@ -19,6 +19,10 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    pub fn map<U>(self, convert: impl FnMut(T) -> U) -> Page<U> {
+        Page { items: self.items.into_iter().map(convert).collect(), next_after: self.next_after }
+    }
+
     pub fn try_map<U, E>(self, convert: impl FnMut(T) -> Result<U, E>) -> Result<Page<U>, E> {
         Ok(Page { items: self.items.into_iter().map(convert).collect::<Result<_, _>>()?, next_after: self.next_after })
     }

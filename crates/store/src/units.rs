@@ -161,12 +161,18 @@ async fn check_code_free(
             && Validity::new(holder.valid_from, holder.valid_to).is_ok_and(|other| other.overlaps(validity))
     });
     match clash {
-        Some(holder) => Err(StoreError::conflict("another unit holds this code in an overlapping period", Some(holder.id))),
+        Some(holder) => {
+            Err(StoreError::conflict("another unit holds this code in an overlapping period", Some(holder.id)))
+        }
         None => Ok(()),
     }
 }
 
-async fn check_successors_exist(db: &impl ConnectionTrait, unit_id: Uuid, successors: &[Uuid]) -> Result<(), StoreError> {
+async fn check_successors_exist(
+    db: &impl ConnectionTrait,
+    unit_id: Uuid,
+    successors: &[Uuid],
+) -> Result<(), StoreError> {
     if successors.contains(&unit_id) {
         return Err(StoreError::invalid("successor_ids", "invalid_successor", "a unit cannot succeed itself"));
     }
@@ -196,9 +202,12 @@ async fn placement(
     parent_id: Option<Uuid>,
 ) -> Result<Option<unit::Model>, StoreError> {
     let parent = match parent_id {
-        Some(id) => Some(Entity::find_by_id(id).one(db).await?.ok_or_else(|| {
-            StoreError::invalid("parent_id", "unknown_parent", "the parent unit does not exist")
-        })?),
+        Some(id) => Some(
+            Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .ok_or_else(|| StoreError::invalid("parent_id", "unknown_parent", "the parent unit does not exist"))?,
+        ),
         None => None,
     };
     let parent_kind = parent.as_ref().and_then(|parent| UnitKind::parse(&parent.kind));
@@ -248,7 +257,13 @@ pub async fn create(db: &impl ConnectionTrait, actor: &Actor, new: NewUnit) -> R
     .await?;
     replace_successors(db, id, &new.successor_ids).await?;
     let unit = to_domain(model, new.successor_ids)?;
-    let change = Change { action: "unit.create", entity: ENTITY, entity_id: Some(id), before: None, after: Some(snapshot(&unit)) };
+    let change = Change {
+        action: "unit.create",
+        entity: ENTITY,
+        entity_id: Some(id),
+        before: None,
+        after: Some(snapshot(&unit)),
+    };
     audit::record(db, actor, change).await?;
     Ok(unit)
 }
@@ -261,9 +276,17 @@ async fn move_descendants(
     new_path: &UnitPath,
 ) -> Result<(), StoreError> {
     let level_shift = new_path.level() - old_path.level();
-    let kept_from = i64::try_from(old_path.as_str().chars().count() + 1).unwrap_or(i64::MAX);
+    let kept_from = i32::try_from(old_path.as_str().len() + 1).unwrap_or(i32::MAX);
+    // sea-query writes each backend's placeholders, but a custom expression must spell them.
+    let rebased = match db.get_database_backend() {
+        sea_orm::DbBackend::Postgres => "$1 || substr(path, $2)",
+        _ => "? || substr(path, ?)",
+    };
     Entity::update_many()
-        .col_expr(Column::Path, Expr::cust_with_values("? || substr(path, ?)", [sea_orm::Value::from(new_path.as_str()), sea_orm::Value::from(kept_from)]))
+        .col_expr(
+            Column::Path,
+            Expr::cust_with_values(rebased, [sea_orm::Value::from(new_path.as_str()), sea_orm::Value::from(kept_from)]),
+        )
         .col_expr(Column::Level, Expr::col(Column::Level).add(level_shift))
         .col_expr(Column::Version, Expr::col(Column::Version).add(1))
         .filter(Column::Path.gt(old_path.as_str()))
@@ -364,15 +387,18 @@ pub async fn delete(
     }
     unit_successor::Entity::delete_many()
         .filter(
-            Condition::any()
-                .add(unit_successor::Column::UnitId.eq(id))
-                .add(unit_successor::Column::SuccessorId.eq(id)),
+            Condition::any().add(unit_successor::Column::UnitId.eq(id)).add(unit_successor::Column::SuccessorId.eq(id)),
         )
         .exec(db)
         .await?;
     Entity::delete_by_id(id).exec(db).await?;
-    let change =
-        Change { action: "unit.delete", entity: ENTITY, entity_id: Some(id), before: Some(snapshot(&before)), after: None };
+    let change = Change {
+        action: "unit.delete",
+        entity: ENTITY,
+        entity_id: Some(id),
+        before: Some(snapshot(&before)),
+        after: None,
+    };
     audit::record(db, actor, change).await
 }
 
@@ -462,7 +488,11 @@ fn parent_in_list<'a>(
         _ => UnitKind::Province,
     };
     known.get(&(parent_kind.as_str().to_owned(), code.as_str().to_owned())).ok_or_else(|| {
-        StoreError::invalid("parent_code", "unknown_parent", format!("no open {} has code {}", parent_kind.as_str(), code.as_str()))
+        StoreError::invalid(
+            "parent_code",
+            "unknown_parent",
+            format!("no open {} has code {}", parent_kind.as_str(), code.as_str()),
+        )
     })
 }
 

@@ -2,7 +2,10 @@
 
 use dvc_domain::{DisplayName, NewUser, Principal, Role, Scope, UnitPath, User, UserChanges, Username};
 use sea_orm::sea_query::{Expr, Query};
-use sea_orm::{ActiveModelTrait, ExprTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, PaginatorTrait,
+    QueryFilter,
+};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -49,10 +52,7 @@ pub async fn count(db: &impl ConnectionTrait) -> Result<u64, StoreError> {
 }
 
 /// A user and its password hash, for checking a login.
-pub async fn find_credentials(
-    db: &impl ConnectionTrait,
-    username: &str,
-) -> Result<Option<(User, String)>, StoreError> {
+pub async fn find_credentials(db: &impl ConnectionTrait, username: &str) -> Result<Option<(User, String)>, StoreError> {
     match Entity::find().filter(Column::Username.eq(username)).one(db).await? {
         Some(model) => {
             let hash = model.password_hash.clone();
@@ -126,7 +126,13 @@ pub async fn create(db: &impl ConnectionTrait, actor: &Actor, new: NewUser) -> R
     .insert(db)
     .await?;
     let user = to_domain(model)?;
-    let change = Change { action: "user.create", entity: ENTITY, entity_id: Some(user.id), before: None, after: Some(snapshot(&user)) };
+    let change = Change {
+        action: "user.create",
+        entity: ENTITY,
+        entity_id: Some(user.id),
+        before: None,
+        after: Some(snapshot(&user)),
+    };
     audit::record(db, actor, change).await?;
     Ok(user)
 }

@@ -4,17 +4,15 @@
 
 use std::sync::OnceLock;
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use dvc_domain::Password;
 
 use crate::error::ApiError;
 
 pub async fn hash(password: Password) -> Result<String, ApiError> {
-    actix_web::web::block(move || hash_now(password.expose()))
-        .await
-        .map_err(ApiError::internal)?
+    actix_web::web::block(move || hash_now(password.expose())).await.map_err(ApiError::internal)?
 }
 
 fn hash_now(password: &str) -> Result<String, ApiError> {

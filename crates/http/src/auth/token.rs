@@ -4,8 +4,8 @@
 use std::sync::{Arc, RwLock};
 
 use dvc_domain::Role;
-use dvc_store::keys::{self, SigningKey};
 use dvc_store::Store;
+use dvc_store::keys::{self, SigningKey};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -92,12 +92,12 @@ impl TokenKeys {
             }
             None => return Err(ApiError::Unauthorized),
         };
-        decode::<Claims>(token, &DecodingKey::from_secret(&key.secret), &validation())
-            .map(|data| data.claims)
-            .map_err(|error| {
+        decode::<Claims>(token, &DecodingKey::from_secret(&key.secret), &validation()).map(|data| data.claims).map_err(
+            |error| {
                 tracing::debug!(%error, "token rejected");
                 ApiError::Unauthorized
-            })
+            },
+        )
     }
 
     fn find(&self, kid: &str) -> Option<SigningKey> {

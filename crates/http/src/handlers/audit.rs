@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::{AppState, Caller};
 use crate::error::ApiError;
 use crate::pagination::{ListResponse, PageQuery};
+use crate::{AppState, Caller};
 
 /// One recorded change. Personal numbers in `before` and `after` are masked.
 #[derive(Debug, Serialize, ToSchema)]
@@ -77,7 +77,13 @@ pub async fn list_audit_events(
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ReadAudit, None)?;
     let query = query.into_inner();
-    let filter = AuditFilter { entity: query.entity, entity_id: query.entity_id, actor: query.actor, from: query.from, to: query.to };
+    let filter = AuditFilter {
+        entity: query.entity,
+        entity_id: query.entity_id,
+        actor: query.actor,
+        from: query.from,
+        to: query.to,
+    };
     let events = audit::list(state.store.conn(), &filter, page.request()?).await?;
     Ok(HttpResponse::Ok().json(ListResponse::from_page(events, AuditEventResponse::from)))
 }

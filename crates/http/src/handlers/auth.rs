@@ -4,9 +4,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::users::UserResponse;
-use crate::{AppState, Caller};
 use crate::auth::password;
 use crate::error::ApiError;
+use crate::{AppState, Caller};
 
 /// A person's username and password, or a service account's client id and secret.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -66,9 +66,11 @@ pub async fn issue_token(state: web::Data<AppState>, body: web::Json<TokenReques
     let matches = password::verify(secret, hash).await?;
     let user = user.filter(|user| matches && user.active).ok_or(ApiError::Unauthorized)?;
     let access_token = state.tokens.issue(user.id, user.role, user.unit_id)?;
-    Ok(HttpResponse::Ok()
-        .insert_header(("Cache-Control", "no-store"))
-        .json(TokenResponse { access_token, token_type: "Bearer", expires_in: state.tokens.ttl_seconds() }))
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: state.tokens.ttl_seconds(),
+    }))
 }
 
 /// Who the caller is.

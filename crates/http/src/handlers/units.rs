@@ -9,12 +9,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::{AppState, Caller};
 use crate::error::{ApiError, Fields};
 use crate::extract::{IdempotencyKey, IfMatch};
 use crate::pagination::{ListResponse, PageQuery};
 use crate::patch::Patch;
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
+use crate::{AppState, Caller};
 
 const PROBLEM: &str = "application/problem+json";
 
@@ -157,11 +157,22 @@ impl UnitQuery {
             .map(|code| UnitCode::parse(&code))
             .transpose()
             .map_err(|error| ApiError::BadRequest(format!("code: {error}")))?;
-        Ok(UnitFilter { parent_id: self.parent_id, kind: self.kind.map(Into::into), code, q: self.q, valid_on: self.valid_on })
+        Ok(UnitFilter {
+            parent_id: self.parent_id,
+            kind: self.kind.map(Into::into),
+            code,
+            q: self.q,
+            valid_on: self.valid_on,
+        })
     }
 }
 
-async fn list_page(state: &AppState, principal: &Principal, filter: UnitFilter, page: PageRequest) -> Result<HttpResponse, ApiError> {
+async fn list_page(
+    state: &AppState,
+    principal: &Principal,
+    filter: UnitFilter,
+    page: PageRequest,
+) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ReadUnit, None)?;
     let found = units::list(state.store.conn(), &principal.scope, &filter, page).await?;
     Ok(HttpResponse::Ok().json(ListResponse::from_page(found, UnitResponse::from)))
@@ -228,7 +239,11 @@ pub async fn list_children(
     )
 )]
 #[get("/units/{id}")]
-pub async fn get_unit(state: web::Data<AppState>, Caller(principal): Caller, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
+pub async fn get_unit(
+    state: web::Data<AppState>,
+    Caller(principal): Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
     let unit = units::get(state.store.conn(), *id).await?;
     principal.authorize(Action::ReadUnit, Some(&unit.path))?;
     Ok(with_etag(StatusCode::OK, unit.version, &UnitResponse::from(unit)))
@@ -334,9 +349,10 @@ pub async fn patch_unit(
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ManageUnits, None)?;
     let changes = parse_changes(body.into_inner())?;
-    let unit =
-        in_transaction(&state.store, async |tx| Ok(units::update(tx, &Actor::from(&principal), *id, if_match.0, changes).await?))
-            .await?;
+    let unit = in_transaction(&state.store, async |tx| {
+        Ok(units::update(tx, &Actor::from(&principal), *id, if_match.0, changes).await?)
+    })
+    .await?;
     Ok(with_etag(StatusCode::OK, unit.version, &UnitResponse::from(unit)))
 }
 
@@ -363,7 +379,8 @@ pub async fn delete_unit(
     if_match: IfMatch,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ManageUnits, None)?;
-    in_transaction(&state.store, async |tx| Ok(units::delete(tx, &Actor::from(&principal), *id, if_match.0).await?)).await?;
+    in_transaction(&state.store, async |tx| Ok(units::delete(tx, &Actor::from(&principal), *id, if_match.0).await?))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

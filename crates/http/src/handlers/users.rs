@@ -7,12 +7,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::{AppState, Caller};
 use crate::auth::password;
 use crate::error::{ApiError, Fields};
 use crate::extract::{IdempotencyKey, IfMatch};
 use crate::pagination::{ListResponse, PageQuery};
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
+use crate::{AppState, Caller};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -188,7 +188,12 @@ async fn check_scope_unit(tx: &Tx, principal: &Principal, role: Role, unit_id: O
 }
 
 /// Loads a user the caller may see, or 404.
-async fn visible_user(tx: &impl dvc_store::Connection, principal: &Principal, id: Uuid, action: impl Fn(&User) -> Action) -> Result<User, ApiError> {
+async fn visible_user(
+    tx: &impl dvc_store::Connection,
+    principal: &Principal,
+    id: Uuid,
+    action: impl Fn(&User) -> Action,
+) -> Result<User, ApiError> {
     let user = users::get(tx, id).await?;
     if user.id == principal.user_id {
         return Ok(user);

@@ -1,0 +1,170 @@
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{ADMIN_PASSWORD, PASSWORD, body, id_of, problem, settings_for, spawn_app, spawn_app_with, start};
+
+const SECRET: &str = "a-configured-secret-that-is-long-enough";
+
+#[tokio::test]
+async fn admin_logs_in_and_learns_who_it_is() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/token"))
+        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let token = body(response).await;
+    assert_eq!(token["token_type"], "Bearer");
+    assert_eq!(token["expires_in"], 900);
+
+    let me = body(app.get("/api/v1/auth/me", token["access_token"].as_str().unwrap()).await).await;
+    assert_eq!(me["username"], "admin");
+    assert_eq!(me["role"], "admin");
+}
+
+#[tokio::test]
+async fn wrong_password_and_unknown_user_get_the_same_answer() {
+    let app = spawn_app().await;
+    let wrong = app
+        .client
+        .post(app.url("/api/v1/auth/token"))
+        .json(&json!({"username": "admin", "password": "not-the-password"}))
+        .send()
+        .await
+        .unwrap();
+    let unknown = app
+        .client
+        .post(app.url("/api/v1/auth/token"))
+        .json(&json!({"username": "nobody", "password": "not-the-password"}))
+        .send()
+        .await
+        .unwrap();
+    let wrong = problem(wrong, 401).await;
+    let unknown = problem(unknown, 401).await;
+    assert_eq!(wrong, unknown);
+}
+
+#[tokio::test]
+async fn token_request_needs_one_pair_of_credentials() {
+    let app = spawn_app().await;
+    let response =
+        app.client.post(app.url("/api/v1/auth/token")).json(&json!({"username": "admin"})).send().await.unwrap();
+    problem(response, 422).await;
+}
+
+#[tokio::test]
+async fn service_accounts_log_in_with_client_credentials() {
+    let app = spawn_app().await;
+    let tree = app.tree().await;
+    app.user("portal.sync", "integration", Some(&tree.province)).await;
+    let response = app
+        .client
+        .post(app.url("/api/v1/auth/token"))
+        .json(&json!({"client_id": "portal.sync", "client_secret": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let token = body(response).await["access_token"].as_str().unwrap().to_owned();
+    let me = body(app.get("/api/v1/auth/me", &token).await).await;
+    assert_eq!(me["role"], "integration");
+    assert_eq!(me["unit_id"], tree.province.as_str());
+}
+
+#[tokio::test]
+async fn requests_without_a_valid_token_are_refused() {
+    let app = spawn_app().await;
+    let response = app.client.get(app.url("/api/v1/units")).send().await.unwrap();
+    assert_eq!(response.headers()["www-authenticate"], "Bearer");
+    problem(response, 401).await;
+    problem(app.get("/api/v1/units", "not.a.token").await, 401).await;
+}
+
+fn claims(overrides: serde_json::Value) -> serde_json::Value {
+    let now = chrono::Utc::now().timestamp();
+    let mut claims = json!({
+        "iss": "dvc", "aud": "dvc-api", "sub": uuid::Uuid::now_v7(), "exp": now + 600, "nbf": now, "iat": now,
+        "jti": uuid::Uuid::now_v7(), "role": "admin", "unit": null
+    });
+    for (key, value) in overrides.as_object().unwrap() {
+        claims[key] = value.clone();
+    }
+    claims
+}
+
+fn sign(claims: &serde_json::Value, secret: &str, kid: Option<&str>) -> String {
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = kid.map(str::to_owned);
+    encode(&header, claims, &EncodingKey::from_secret(secret.as_bytes())).unwrap()
+}
+
+#[tokio::test]
+async fn forged_expired_and_foreign_tokens_are_refused() {
+    let app = spawn_app_with(|settings| settings.jwt_secret = Some(SECRET.as_bytes().to_vec())).await;
+    let me = body(app.get("/api/v1/auth/me", &app.admin).await).await;
+    let kid = jsonwebtoken::decode_header(&app.admin).unwrap().kid;
+    let kid = kid.as_deref();
+    let admin = json!({ "sub": me["id"] });
+    let valid = sign(&claims(admin.clone()), SECRET, kid);
+    assert_eq!(app.get("/api/v1/auth/me", &valid).await.status(), 200, "a well-made token is accepted");
+
+    let now = chrono::Utc::now().timestamp();
+    let mut rejected = vec![
+        ("another secret", sign(&claims(admin.clone()), "another-secret-that-is-long-enough!!", kid)),
+        ("expired", sign(&claims(json!({ "sub": me["id"], "exp": now - 3600 })), SECRET, kid)),
+        ("not yet valid", sign(&claims(json!({ "sub": me["id"], "nbf": now + 3600 })), SECRET, kid)),
+        ("wrong issuer", sign(&claims(json!({ "sub": me["id"], "iss": "elsewhere" })), SECRET, kid)),
+        ("wrong audience", sign(&claims(json!({ "sub": me["id"], "aud": "elsewhere" })), SECRET, kid)),
+        ("unknown key id", sign(&claims(admin.clone()), SECRET, Some("unknown"))),
+        ("unknown user", sign(&claims(json!({})), SECRET, kid)),
+    ];
+    // `alg: none`: a header and claims with an empty signature.
+    let unsigned = {
+        use base64::Engine;
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let header = engine.encode(json!({"alg": "none", "typ": "JWT", "kid": kid}).to_string());
+        let payload = engine.encode(claims(admin).to_string());
+        format!("{header}.{payload}.")
+    };
+    rejected.push(("alg none", unsigned));
+    for (what, token) in rejected {
+        assert_eq!(app.get("/api/v1/auth/me", &token).await.status(), 401, "{what}");
+    }
+}
+
+#[tokio::test]
+async fn tokens_survive_a_restart_and_work_on_every_process() {
+    let app = spawn_app().await;
+    // A second process on the same database, as after a restart or behind a load balancer.
+    let second = start(&settings_for(&app.database_url)).await;
+    let response = app.client.get(format!("{second}/api/v1/auth/me")).bearer_auth(&app.admin).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn a_deactivated_users_token_stops_working() {
+    let app = spawn_app().await;
+    let tree = app.tree().await;
+    let token = app.user("viewer.a", "viewer", Some(&tree.district_a)).await;
+    let me = body(app.get("/api/v1/auth/me", &token).await).await;
+    let response = app
+        .request(Method::POST, &format!("/api/v1/users/{}/deactivate", id_of(&me)), &app.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(body(response).await["active"], false);
+    problem(app.get("/api/v1/auth/me", &token).await, 401).await;
+    let login = app
+        .client
+        .post(app.url("/api/v1/auth/token"))
+        .json(&json!({"username": "viewer.a", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    problem(login, 401).await;
+}

@@ -1,0 +1,214 @@
+use std::net::SocketAddr;
+
+use dvc_api::settings::Settings;
+use dvc_api::startup::Application;
+use reqwest::{Client, Method, RequestBuilder, Response};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+pub const PASSWORD: &str = "a-good-password";
+
+/// A database made for one test and removed after it.
+pub enum TestDb {
+    Sqlite { path: std::path::PathBuf },
+    Postgres { admin_url: String, name: String },
+}
+
+impl TestDb {
+    pub async fn create() -> (Self, String) {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(admin_url) => {
+                let name = format!("dvc_test_{}", Uuid::now_v7().simple());
+                let admin = Database::connect(&admin_url).await.expect("TEST_DATABASE_URL is reachable");
+                admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
+                admin.close().await.expect("close admin connection");
+                let (server, _) = admin_url.rsplit_once('/').expect("TEST_DATABASE_URL names a database");
+                let url = format!("{server}/{name}");
+                (TestDb::Postgres { admin_url, name }, url)
+            }
+            Err(_) => {
+                let path = std::env::temp_dir().join(format!("dvc-test-{}.sqlite", Uuid::now_v7().simple()));
+                let url = format!("sqlite://{}?mode=rwc", path.display());
+                (TestDb::Sqlite { path }, url)
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match self {
+            TestDb::Sqlite { path } => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            TestDb::Postgres { admin_url, name } => {
+                let (admin_url, name) = (admin_url.clone(), name.clone());
+                // The test's runtime is shutting down; drop the database from a runtime of its own.
+                let _ = std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+                    runtime.block_on(async {
+                        if let Ok(admin) = Database::connect(&admin_url).await {
+                            let _ =
+                                admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+                            let _ = admin.close().await;
+                        }
+                    });
+                })
+                .join();
+            }
+        }
+    }
+}
+
+pub fn settings_for(database_url: &str) -> Settings {
+    Settings {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        database_url: database_url.to_owned(),
+        admin_password: Some(ADMIN_PASSWORD.to_owned()),
+        jwt_secret: None,
+        token_ttl_seconds: 900,
+        log: "warn".to_owned(),
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: Client,
+    pub admin: String,
+    pub database_url: String,
+    /// Kept for its `Drop`, which removes the database.
+    _db: TestDb,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    if std::env::var("TEST_LOG").is_ok() {
+        dvc_api::telemetry::init("debug");
+    }
+    let (db, database_url) = TestDb::create().await;
+    let mut settings = settings_for(&database_url);
+    configure(&mut settings);
+    let address = start(&settings).await;
+    let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let mut app = TestApp { address, client, admin: String::new(), database_url, _db: db };
+    app.admin = app.login("admin", ADMIN_PASSWORD).await;
+    app
+}
+
+/// Starts an application on `settings` and returns its base address.
+pub async fn start(settings: &Settings) -> String {
+    let application = Application::build(settings).await.expect("the application builds");
+    let address = format!("http://127.0.0.1:{}", application.port());
+    tokio::spawn(application.run_until_stopped());
+    address
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub fn request(&self, method: Method, path: &str, token: &str) -> RequestBuilder {
+        self.client.request(method, self.url(path)).bearer_auth(token)
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.request(Method::GET, path, token).send().await.expect("request sent")
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.request(Method::POST, path, token).json(body).send().await.expect("request sent")
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.request(Method::PATCH, path, token).json(body).send().await.expect("request sent")
+    }
+
+    pub async fn login(&self, username: &str, password: &str) -> String {
+        let response = self
+            .client
+            .post(self.url("/api/v1/auth/token"))
+            .json(&json!({ "username": username, "password": password }))
+            .send()
+            .await
+            .expect("request sent");
+        assert_eq!(response.status(), 200, "login of {username}");
+        body(response).await["access_token"].as_str().expect("token").to_owned()
+    }
+
+    /// Creates a unit as admin and returns its id.
+    pub async fn unit(&self, code: &str, name: &str, kind: &str, parent: Option<&str>) -> String {
+        let response = self
+            .post(
+                "/api/v1/units",
+                &self.admin,
+                &json!({ "code": code, "name": name, "kind": kind, "parent_id": parent }),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "create unit {code}");
+        id_of(&body(response).await)
+    }
+
+    /// Creates a user as admin and returns a token for it.
+    pub async fn user(&self, username: &str, role: &str, unit_id: Option<&str>) -> String {
+        let response = self
+            .post(
+                "/api/v1/users",
+                &self.admin,
+                &json!({ "username": username, "display_name": username, "role": role, "unit_id": unit_id, "password": PASSWORD }),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "create user {username}");
+        self.login(username, PASSWORD).await
+    }
+
+    /// A province with two districts, each with a commune.
+    pub async fn tree(&self) -> Tree {
+        let province = self.unit("52", "Tỉnh Bình Định", "province", None).await;
+        let district_a = self.unit("540", "Huyện An Lão", "district", Some(&province)).await;
+        let district_b = self.unit("541", "Huyện Hoài Nhơn", "district", Some(&province)).await;
+        let commune_a = self.unit("21610", "Xã An Hưng", "commune", Some(&district_a)).await;
+        let commune_b = self.unit("21640", "Phường Bồng Sơn", "commune", Some(&district_b)).await;
+        Tree { province, district_a, district_b, commune_a, commune_b }
+    }
+}
+
+#[derive(Debug)]
+pub struct Tree {
+    pub province: String,
+    pub district_a: String,
+    pub district_b: String,
+    pub commune_a: String,
+    pub commune_b: String,
+}
+
+pub async fn body(response: Response) -> Value {
+    response.json().await.expect("a JSON body")
+}
+
+pub fn id_of(value: &Value) -> String {
+    value["id"].as_str().expect("an id").to_owned()
+}
+
+/// Asserts a problem+json answer with `status`, and returns its body.
+pub async fn problem(response: Response, status: u16) -> Value {
+    assert_eq!(response.status(), status, "status");
+    let content_type = response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let value = body(response).await;
+    assert_eq!(value["status"], status);
+    assert!(value["type"].is_string() && value["title"].is_string() && value["detail"].is_string());
+    value
+}
+
+/// The ids of a list answer's items.
+pub fn ids(list: &Value) -> Vec<String> {
+    list["items"].as_array().expect("items").iter().map(id_of).collect()
+}

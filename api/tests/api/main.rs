@@ -1,0 +1,13 @@
+//! The API tested through HTTP, against a fresh database per test: SQLite by default, PostgreSQL
+//! when `TEST_DATABASE_URL` is set.
+
+#![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
+
+mod auth;
+mod errors;
+mod helpers;
+mod idempotency;
+mod openapi;
+mod operations;
+mod units;
+mod users;
