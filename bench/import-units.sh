@@ -31,7 +31,7 @@ time_baseline() {
     rm -f "$work"/baseline.sqlite
     local start end
     start=$(seconds)
-    sqlite3 "$work/baseline.sqlite" <<SQL
+    sqlite3 "$work/baseline.sqlite" >/dev/null <<SQL
 PRAGMA journal_mode = WAL;
 BEGIN;
 .import --csv $csv units

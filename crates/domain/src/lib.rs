@@ -4,6 +4,7 @@
 //! one: the layers above never re-check what the type already guarantees.
 
 pub mod error;
+pub mod person;
 pub mod policy;
 pub mod role;
 pub mod text;
@@ -11,6 +12,7 @@ pub mod unit;
 pub mod user;
 
 pub use error::ParseError;
+pub use person::{IdNumber, PersonName, PhoneNumber};
 pub use policy::{Action, Denied, Principal, Scope};
 pub use role::Role;
 pub use unit::{ListedUnit, NewUnit, Unit, UnitChanges, UnitCode, UnitKind, UnitName, UnitPath, Validity};

@@ -68,6 +68,16 @@ impl Principal {
         }
     }
 
+    /// Like [`authorize`](Self::authorize) for an object outside the tree (an admin without a scope
+    /// unit): only a principal whose scope is everything may reach it.
+    pub fn authorize_unscoped(&self, action: Action) -> Result<(), Denied> {
+        self.authorize(action, None)?;
+        match self.scope {
+            Scope::All => Ok(()),
+            Scope::Subtree(_) => Err(Denied::OutOfScope),
+        }
+    }
+
     fn role_allows(&self, action: Action) -> bool {
         match (self.role, action) {
             (Role::Admin, _) => true,
@@ -108,6 +118,15 @@ mod tests {
         assert_eq!(manager.authorize(Action::ManageUser(Role::Manager), Some(&commune)), Err(Denied::RoleNotAllowed));
         assert_eq!(manager.authorize(Action::ManageUnits, Some(&commune)), Err(Denied::RoleNotAllowed));
         assert_eq!(manager.authorize(Action::ReadAudit, None), Err(Denied::RoleNotAllowed));
+    }
+
+    #[test]
+    fn objects_outside_the_tree_are_for_the_whole_scope_only() {
+        let district = UnitPath::root(Uuid::now_v7());
+        let manager = principal(Role::Manager, Scope::Subtree(district));
+        assert_eq!(manager.authorize_unscoped(Action::ReadUser), Err(Denied::OutOfScope));
+        let admin = principal(Role::Admin, Scope::All);
+        assert_eq!(admin.authorize_unscoped(Action::ReadUser), Ok(()));
     }
 
     #[test]

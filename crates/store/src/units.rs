@@ -75,7 +75,13 @@ async fn successors_of(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMa
 async fn hydrate(db: &impl ConnectionTrait, models: Vec<unit::Model>) -> Result<Vec<Unit>, StoreError> {
     let ids: Vec<Uuid> = models.iter().map(|model| model.id).collect();
     let mut successors = successors_of(db, &ids).await?;
-    models.into_iter().map(|model| to_domain(model.clone(), successors.remove(&model.id).unwrap_or_default())).collect()
+    models
+        .into_iter()
+        .map(|model| {
+            let successor_ids = successors.remove(&model.id).unwrap_or_default();
+            to_domain(model, successor_ids)
+        })
+        .collect()
 }
 
 async fn find_model(db: &impl ConnectionTrait, id: Uuid) -> Result<unit::Model, StoreError> {

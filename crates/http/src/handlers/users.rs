@@ -2,7 +2,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use dvc_domain::{Action, DisplayName, NewUser, Password, Principal, Role, User, UserChanges, Username};
-use dvc_store::{Actor, Tx, units, users};
+use dvc_store::{Actor, StoreError, Tx, units, users};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -182,8 +182,13 @@ async fn check_scope_unit(tx: &Tx, principal: &Principal, role: Role, unit_id: O
             _ => Err(ApiError::invalid("/unit_id", "unit_required", "every role but admin needs a scope unit")),
         };
     };
+    // A unit outside the caller's scope is answered like a unit that does not exist.
     let unknown = || ApiError::invalid("/unit_id", "unknown_unit", "no such unit in your scope");
-    let path = units::path_of(tx, unit_id).await.map_err(|_| unknown())?;
+    let path = match units::path_of(tx, unit_id).await {
+        Ok(path) => path,
+        Err(StoreError::NotFound) => return Err(unknown()),
+        Err(other) => return Err(other.into()),
+    };
     principal.authorize(Action::ManageUser(role), Some(&path)).map_err(|_| unknown())
 }
 
@@ -198,11 +203,9 @@ async fn visible_user(
     if user.id == principal.user_id {
         return Ok(user);
     }
-    let path = users::unit_path_of(tx, &user).await?;
-    match path {
+    match users::unit_path_of(tx, &user).await? {
         Some(path) => principal.authorize(action(&user), Some(&path))?,
-        // A user without a scope unit is an admin, whom only admins see.
-        None => principal.authorize(Action::ReadAudit, None).map_err(|_| ApiError::NotFound)?,
+        None => principal.authorize_unscoped(action(&user))?,
     }
     Ok(user)
 }
@@ -298,8 +301,7 @@ pub async fn deactivate_user(
         return Err(ApiError::invalid("", "self_deactivation", "you cannot deactivate yourself"));
     }
     let user = in_transaction(&state.store, async |tx| {
-        let target = visible_user(tx, &principal, *id, |user| Action::ManageUser(user.role)).await?;
-        principal.authorize(Action::ManageUser(target.role), None)?;
+        visible_user(tx, &principal, *id, |user| Action::ManageUser(user.role)).await?;
         let changes = UserChanges { active: Some(false), ..UserChanges::default() };
         Ok(users::update(tx, &Actor::from(&principal), *id, if_match.0, changes, "user.deactivate").await?)
     })
