@@ -22,6 +22,8 @@ pub struct Settings {
     pub admin_password: Option<String>,
     /// The token signing secret; generated and stored in the database when unset.
     pub jwt_secret: Option<Vec<u8>>,
+    /// The key that seals personal numbers; generated and stored in the database when unset.
+    pub pii_key: Option<[u8; 32]>,
     pub token_ttl_seconds: i64,
     pub log: String,
 }
@@ -90,6 +92,9 @@ impl Settings {
         {
             bail!("DVC_JWT_SECRET: must be at least {MIN_SECRET_BYTES} bytes long");
         }
+        let pii_key = get("DVC_PII_KEY")
+            .map(|raw| parse_key(&raw).context("DVC_PII_KEY: expected 64 hexadecimal digits (32 bytes)"))
+            .transpose()?;
         let admin_password = get("DVC_ADMIN_PASSWORD");
         if let Some(password) = &admin_password {
             dvc_domain::Password::parse(password).map_err(|error| anyhow::anyhow!("DVC_ADMIN_PASSWORD: {error}"))?;
@@ -103,8 +108,17 @@ impl Settings {
         let log = get("DVC_LOG").unwrap_or_else(|| "info".to_owned());
         tracing_subscriber::EnvFilter::try_new(&log)
             .with_context(|| format!("DVC_LOG: `{log}` is not a log filter"))?;
-        Ok(Self { listen, database_url, admin_password, jwt_secret, token_ttl_seconds, log })
+        Ok(Self { listen, database_url, admin_password, jwt_secret, pii_key, token_ttl_seconds, log })
     }
+}
+
+fn parse_key(hex: &str) -> Option<[u8; 32]> {
+    let hex = hex.trim();
+    let bytes: Option<Vec<u8>> = (0..hex.len())
+        .step_by(2)
+        .map(|at| hex.get(at..at + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
+        .collect();
+    bytes?.try_into().ok()
 }
 
 fn read_file(path: &Path) -> anyhow::Result<BTreeMap<String, String>> {
@@ -141,6 +155,9 @@ mod tests {
         assert_eq!(settings.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(settings.database_url, DEFAULT_DATABASE_URL);
         assert!(settings.jwt_secret.is_none());
+        assert!(settings.pii_key.is_none());
+        let configured = self::settings(&[("DVC_PII_KEY", &"0f".repeat(32))]).expect("a valid key");
+        assert_eq!(configured.pii_key, Some([0x0f; 32]));
     }
 
     #[test]
@@ -151,6 +168,7 @@ mod tests {
         assert!(error_of(&[("DVC_ADMIN_PASSWORD", "short")]).starts_with("DVC_ADMIN_PASSWORD"));
         assert!(error_of(&[("DVC_TOKEN_TTL_SECONDS", "5")]).starts_with("DVC_TOKEN_TTL_SECONDS"));
         assert!(error_of(&[("DVC_LOG", "info,[")]).starts_with("DVC_LOG"));
+        assert!(error_of(&[("DVC_PII_KEY", "abcd")]).starts_with("DVC_PII_KEY"));
     }
 
     #[test]

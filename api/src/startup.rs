@@ -25,8 +25,7 @@ impl std::fmt::Debug for Application {
     }
 }
 
-/// Connects to the configured database, creating the folder of an SQLite file, and applies the
-/// migrations.
+/// Opens the configured database (creating the folder of an SQLite file), applying the migrations.
 pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     if let Some(path) = settings.database_url.strip_prefix("sqlite://")
         && let Some(folder) = std::path::Path::new(path.split('?').next().unwrap_or(path)).parent()
@@ -34,11 +33,9 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     {
         std::fs::create_dir_all(folder).with_context(|| format!("cannot create {}", folder.display()))?;
     }
-    let store = Store::connect(&settings.database_url)
+    Store::open(&settings.database_url, settings.pii_key.as_ref())
         .await
-        .with_context(|| format!("DVC_DATABASE_URL: cannot connect to {}", redact_url(&settings.database_url)))?;
-    store.migrate().await.context("cannot apply the migrations")?;
-    Ok(store)
+        .with_context(|| format!("DVC_DATABASE_URL: cannot open {}", redact_url(&settings.database_url)))
 }
 
 impl Application {

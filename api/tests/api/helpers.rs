@@ -70,6 +70,7 @@ pub fn settings_for(database_url: &str) -> Settings {
         database_url: database_url.to_owned(),
         admin_password: Some(ADMIN_PASSWORD.to_owned()),
         jwt_secret: None,
+        pii_key: None,
         token_ttl_seconds: 900,
         log: "warn".to_owned(),
     }

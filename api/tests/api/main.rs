@@ -7,6 +7,7 @@ mod auth;
 mod errors;
 mod helpers;
 mod idempotency;
+mod officials;
 mod openapi;
 mod operations;
 mod units;

@@ -28,8 +28,7 @@ async fn responses_carry_a_request_id() {
 #[tokio::test]
 async fn readiness_fails_while_the_database_is_unreachable() {
     let (_db, url) = TestDb::create().await;
-    let store = Store::connect(&url).await.unwrap();
-    store.migrate().await.unwrap();
+    let store = Store::open(&url, None).await.unwrap();
     let tokens = TokenKeys::load(&store, None, 900).await.unwrap();
     let state = actix_web::web::Data::new(AppState { store: store.clone(), tokens, metrics: Metrics::default() });
     let service = init_service(dvc_http::app(state)).await;

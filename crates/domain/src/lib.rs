@@ -4,6 +4,7 @@
 //! one: the layers above never re-check what the type already guarantees.
 
 pub mod error;
+pub mod official;
 pub mod person;
 pub mod policy;
 pub mod role;
@@ -12,6 +13,7 @@ pub mod unit;
 pub mod user;
 
 pub use error::ParseError;
+pub use official::{Email, NewOfficial, Official, OfficialChanges, PortalAccount};
 pub use person::{IdNumber, PersonName, PhoneNumber};
 pub use policy::{Action, Denied, Principal, Scope};
 pub use role::Role;

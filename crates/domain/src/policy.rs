@@ -44,6 +44,10 @@ pub enum Action {
     /// Creating or changing a user of the given role.
     ManageUser(Role),
     ReadAudit,
+    ReadOfficial,
+    ManageOfficials,
+    /// Seeing an official's personal numbers unmasked.
+    RevealOfficial,
 }
 
 /// Why an attempt is refused. The two are told apart on purpose: a role that may never act gets
@@ -84,6 +88,8 @@ impl Principal {
             (_, Action::ReadUnit) => true,
             (Role::Manager, Action::ReadUser) => true,
             (Role::Manager, Action::ManageUser(target)) => Role::Manager.may_create(target),
+            (Role::Manager, Action::ReadOfficial | Action::ManageOfficials | Action::RevealOfficial) => true,
+            (Role::Integration, Action::ReadOfficial) => true,
             _ => false,
         }
     }
@@ -118,6 +124,19 @@ mod tests {
         assert_eq!(manager.authorize(Action::ManageUser(Role::Manager), Some(&commune)), Err(Denied::RoleNotAllowed));
         assert_eq!(manager.authorize(Action::ManageUnits, Some(&commune)), Err(Denied::RoleNotAllowed));
         assert_eq!(manager.authorize(Action::ReadAudit, None), Err(Denied::RoleNotAllowed));
+    }
+
+    #[test]
+    fn officials_are_managed_by_managers_and_read_by_service_accounts() {
+        let district = UnitPath::root(Uuid::now_v7());
+        let manager = principal(Role::Manager, Scope::Subtree(district.clone()));
+        let service = principal(Role::Integration, Scope::Subtree(district.clone()));
+        let viewer = principal(Role::Viewer, Scope::Subtree(district.clone()));
+        assert_eq!(manager.authorize(Action::ManageOfficials, Some(&district)), Ok(()));
+        assert_eq!(service.authorize(Action::ReadOfficial, Some(&district)), Ok(()));
+        assert_eq!(service.authorize(Action::RevealOfficial, Some(&district)), Err(Denied::RoleNotAllowed));
+        assert_eq!(service.authorize(Action::ManageOfficials, Some(&district)), Err(Denied::RoleNotAllowed));
+        assert_eq!(viewer.authorize(Action::ReadOfficial, Some(&district)), Err(Denied::RoleNotAllowed));
     }
 
     #[test]

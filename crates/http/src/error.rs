@@ -181,6 +181,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Conflict { detail, existing_id } => ApiError::Conflict { detail, existing_id },
             StoreError::VersionMismatch => ApiError::PreconditionFailed,
+            StoreError::BadCursor => ApiError::BadRequest("the cursor does not belong to this list".to_owned()),
             StoreError::Invalid { field, error } => {
                 ApiError::Validation(vec![FieldError::new(&format!("/{field}"), error)])
             }

@@ -49,6 +49,7 @@ pub const UPLOAD_LIMIT: usize = 16 * 1024 * 1024;
         (name = "auth", description = "Tokens and the caller's identity"),
         (name = "users", description = "Users and service accounts"),
         (name = "units", description = "The administrative tree"),
+        (name = "officials", description = "Officials at the one-stop desks (R1)"),
         (name = "audit", description = "The audit trail"),
         (name = "operations", description = "Health, readiness and metrics"),
     )

@@ -2,7 +2,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use dvc_store::{Page, PageRequest};
+use dvc_store::{Cursor, Page, PageRequest};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -38,16 +38,23 @@ impl PageQuery {
     }
 }
 
-fn decode_cursor(cursor: &str) -> Result<Uuid, ApiError> {
-    URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| Uuid::from_slice(&bytes).ok())
-        .ok_or_else(|| ApiError::BadRequest("the cursor is not one this server issued".to_owned()))
+/// A cursor is the id of the last item (16 bytes), then the sort key of lists ordered by one.
+fn decode_cursor(cursor: &str) -> Result<Cursor, ApiError> {
+    let bad = || ApiError::BadRequest("the cursor is not one this server issued".to_owned());
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?;
+    if bytes.len() < 16 {
+        return Err(bad());
+    }
+    let (id, key) = bytes.split_at(16);
+    let id = Uuid::from_slice(id).map_err(|_| bad())?;
+    let key = if key.is_empty() { None } else { Some(String::from_utf8(key.to_vec()).map_err(|_| bad())?) };
+    Ok(Cursor { key, id })
 }
 
-fn encode_cursor(after: Uuid) -> String {
-    URL_SAFE_NO_PAD.encode(after.as_bytes())
+fn encode_cursor(cursor: Cursor) -> String {
+    let mut bytes = cursor.id.as_bytes().to_vec();
+    bytes.extend_from_slice(cursor.key.unwrap_or_default().as_bytes());
+    URL_SAFE_NO_PAD.encode(bytes)
 }
 
 /// One page of a list.
@@ -59,8 +66,12 @@ pub struct ListResponse<T: ToSchema> {
 }
 
 impl<T: ToSchema> ListResponse<T> {
+    pub fn empty() -> Self {
+        Self { items: Vec::new(), next_cursor: None }
+    }
+
     pub fn from_page<S>(page: Page<S>, convert: impl FnMut(S) -> T) -> Self {
-        Self { items: page.items.into_iter().map(convert).collect(), next_cursor: page.next_after.map(encode_cursor) }
+        Self { items: page.items.into_iter().map(convert).collect(), next_cursor: page.next.map(encode_cursor) }
     }
 }
 
@@ -83,9 +94,11 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
-        let id = Uuid::now_v7();
-        let cursor = encode_cursor(id);
-        assert_eq!(query(None, Some(&cursor)).request().ok().and_then(|r| r.after), Some(id));
+        for key in [None, Some("LAN01".to_owned())] {
+            let cursor = Cursor { key, id: Uuid::now_v7() };
+            let encoded = encode_cursor(cursor.clone());
+            assert_eq!(query(None, Some(&encoded)).request().ok().and_then(|r| r.after), Some(cursor));
+        }
         assert!(query(None, Some("not-a-cursor")).request().is_err());
     }
 }

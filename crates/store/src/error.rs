@@ -16,6 +16,9 @@ pub enum StoreError {
     /// A value is well-formed but does not fit what is stored (an unknown parent, say).
     #[error("invalid {field}: {error}")]
     Invalid { field: &'static str, error: ParseError },
+    /// A cursor that does not belong to the list it is used on.
+    #[error("the cursor does not fit this list")]
+    BadCursor,
     /// The database cannot be reached.
     #[error("database unavailable: {0}")]
     Unavailable(#[source] DbErr),

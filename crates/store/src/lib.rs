@@ -7,7 +7,9 @@ mod entity;
 mod error;
 pub mod idempotency;
 pub mod keys;
+pub mod officials;
 mod page;
+pub mod pii;
 pub mod units;
 pub mod users;
 
@@ -18,13 +20,15 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Tra
 
 pub use audit::Actor;
 pub use error::StoreError;
-pub use page::{Page, PageRequest};
+pub use page::{Cursor, Page, PageRequest};
+pub use pii::PiiKey;
 pub use sea_orm::{ConnectionTrait as Connection, DatabaseTransaction as Tx};
 
 /// A handle on the database, cheap to clone (it wraps a connection pool).
 #[derive(Debug, Clone)]
 pub struct Store {
     db: DatabaseConnection,
+    pii: PiiKey,
 }
 
 /// How long one statement may run before the database cancels it, so that no request holds a
@@ -32,36 +36,14 @@ pub struct Store {
 const STATEMENT_TIMEOUT: &str = "30s";
 
 impl Store {
-    /// Connects to `url` (`sqlite://…` or `postgres://…`), creating an SQLite file if it is missing.
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let mut options = ConnectOptions::new(url.to_owned());
-        options
-            .connect_timeout(Duration::from_secs(5))
-            .acquire_timeout(Duration::from_secs(5))
-            .sqlx_logging(false)
-            .map_sqlx_sqlite_opts(|sqlite| {
-                sqlite
-                    .create_if_missing(true)
-                    .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
-                    .busy_timeout(Duration::from_secs(10))
-                    .foreign_keys(true)
-            })
-            .map_sqlx_postgres_opts(|postgres| postgres.options([("statement_timeout", STATEMENT_TIMEOUT)]));
-        if url.starts_with("sqlite:") {
-            // SQLite takes one writer at a time; a single pooled connection serialises writes in the
-            // pool instead of failing them with SQLITE_BUSY, and keeps `:memory:` one database.
-            options.max_connections(1);
-        } else {
-            options.max_connections(16).min_connections(1);
-        }
-        let db = Database::connect(options).await?;
-        Ok(Self { db })
-    }
-
-    /// Applies the migrations that have not run yet.
-    pub async fn migrate(&self) -> Result<(), StoreError> {
-        Migrator::up(&self.db, None).await?;
-        Ok(())
+    /// Connects to `url` (`sqlite://…` or `postgres://…`, creating an SQLite file if it is missing),
+    /// applies the migrations that have not run yet, and loads the key that seals personal numbers:
+    /// the configured one, or the one stored in the database.
+    pub async fn open(url: &str, pii_key: Option<&[u8; 32]>) -> Result<Self, StoreError> {
+        let db = connect(url).await?;
+        Migrator::up(&db, None).await?;
+        let pii = pii::load(&db, pii_key).await?;
+        Ok(Self { db, pii })
     }
 
     /// Whether the database answers.
@@ -75,6 +57,11 @@ impl Store {
         Ok(self.db.begin().await?)
     }
 
+    /// The key that seals personal numbers, for the repositories that store them.
+    pub fn pii(&self) -> &PiiKey {
+        &self.pii
+    }
+
     /// The connection for reads outside a transaction.
     pub fn conn(&self) -> &DatabaseConnection {
         &self.db
@@ -84,6 +71,30 @@ impl Store {
         self.db.close().await?;
         Ok(())
     }
+}
+
+async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .connect_timeout(Duration::from_secs(5))
+        .acquire_timeout(Duration::from_secs(5))
+        .sqlx_logging(false)
+        .map_sqlx_sqlite_opts(|sqlite| {
+            sqlite
+                .create_if_missing(true)
+                .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+        })
+        .map_sqlx_postgres_opts(|postgres| postgres.options([("statement_timeout", STATEMENT_TIMEOUT)]));
+    if url.starts_with("sqlite:") {
+        // SQLite takes one writer at a time; a single pooled connection serialises writes in the
+        // pool instead of failing them with SQLITE_BUSY, and keeps `:memory:` one database.
+        options.max_connections(1);
+    } else {
+        options.max_connections(16).min_connections(1);
+    }
+    Ok(Database::connect(options).await?)
 }
 
 /// A moment as the database stores it: microseconds, so that what is written reads back equal on

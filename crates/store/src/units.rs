@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use dvc_domain::text::fold;
 use dvc_domain::{ListedUnit, NewUnit, Scope, Unit, UnitChanges, UnitCode, UnitKind, UnitName, UnitPath, Validity};
 use sea_orm::ExprTrait;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, Select,
@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, Change};
 use crate::entity::unit::{self, Column, Entity};
-use crate::entity::{unit_successor, user};
+use crate::entity::{official, unit_successor, user};
 use crate::{Actor, Page, PageRequest, StoreError, page};
 
 /// Rows per multi-row INSERT: well under the bind-parameter limits of SQLite (32,766) and
@@ -109,6 +109,11 @@ pub(crate) fn subtree_condition(path_column: impl ColumnTrait, scope: &Scope) ->
     }
 }
 
+/// The ids of the units in `scope`, as a subquery for tables that refer to units.
+pub(crate) fn unit_ids_in(scope: &Scope) -> SelectStatement {
+    Query::select().column(Column::Id).from(Entity).cond_where(subtree_condition(Column::Path, scope)).to_owned()
+}
+
 /// Which units to list; every field narrows the list.
 #[derive(Debug, Clone, Default)]
 pub struct UnitFilter {
@@ -151,7 +156,7 @@ pub async fn list(
 ) -> Result<Page<Unit>, StoreError> {
     let page = page::fetch(db, filtered(scope, filter), Column::Id, |unit| unit.id, request).await?;
     let items = hydrate(db, page.items).await?;
-    Ok(Page { items, next_after: page.next_after })
+    Ok(Page { items, next: page.next })
 }
 
 /// Refuses a code that another unit holds during an overlapping period.
@@ -374,7 +379,8 @@ pub async fn update(
     Ok(after)
 }
 
-/// Deletes a unit that nothing depends on: no child units and no users scoped to it.
+/// Deletes a unit that nothing depends on: no child units, no users scoped to it, no officials
+/// (active or not: their history refers to it).
 pub async fn delete(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -390,6 +396,9 @@ pub async fn delete(
     }
     if let Some(member) = user::Entity::find().filter(user::Column::UnitId.eq(id)).one(db).await? {
         return Err(StoreError::conflict("users are scoped to the unit", Some(member.id)));
+    }
+    if let Some(staff) = official::Entity::find().filter(official::Column::UnitId.eq(id)).one(db).await? {
+        return Err(StoreError::conflict("officials work at the unit", Some(staff.id)));
     }
     unit_successor::Entity::delete_many()
         .filter(

@@ -1,7 +1,7 @@
 //! Users and service accounts.
 
 use dvc_domain::{DisplayName, NewUser, Principal, Role, Scope, UnitPath, User, UserChanges, Username};
-use sea_orm::sea_query::{Expr, Query};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, PaginatorTrait,
     QueryFilter,
@@ -10,9 +10,8 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::audit::{self, Change};
-use crate::entity::unit;
 use crate::entity::user::{self, Column, Entity};
-use crate::units::subtree_condition;
+use crate::units::unit_ids_in;
 use crate::{Actor, Page, PageRequest, StoreError, page};
 
 const ENTITY: &str = "user";
@@ -87,12 +86,7 @@ pub async fn principal(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Optio
 pub async fn list(db: &impl ConnectionTrait, scope: &Scope, request: PageRequest) -> Result<Page<User>, StoreError> {
     let mut select = Entity::find();
     if let Scope::Subtree(_) = scope {
-        let units_in_scope = Query::select()
-            .column(unit::Column::Id)
-            .from(unit::Entity)
-            .cond_where(subtree_condition(unit::Column::Path, scope))
-            .to_owned();
-        select = select.filter(Expr::col(Column::UnitId).in_subquery(units_in_scope));
+        select = select.filter(Expr::col(Column::UnitId).in_subquery(unit_ids_in(scope)));
     }
     page::fetch(db, select, Column::Id, |user| user.id, request).await?.try_map(to_domain)
 }

@@ -3,7 +3,9 @@
 
 mod audit;
 mod auth;
+mod officials;
 mod ops;
+mod scope;
 mod units;
 mod users;
 
@@ -28,6 +30,11 @@ pub fn api_v1(config: &mut ServiceConfig) {
         .service(units::patch_unit)
         .service(units::delete_unit)
         .service(units::list_children)
+        .service(officials::list_officials)
+        .service(officials::create_official)
+        .service(officials::get_official)
+        .service(officials::patch_official)
+        .service(officials::deactivate_official)
         .service(audit::list_audit_events);
 }
 

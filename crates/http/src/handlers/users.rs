@@ -2,7 +2,9 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use dvc_domain::{Action, DisplayName, NewUser, Password, Principal, Role, User, UserChanges, Username};
-use dvc_store::{Actor, StoreError, Tx, units, users};
+use dvc_store::{Actor, Tx, users};
+
+use super::scope::unit_in_scope;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -176,20 +178,11 @@ pub async fn create_user(
 /// The scope unit of a new user must exist and lie in the creator's scope; only an admin may
 /// go without one.
 async fn check_scope_unit(tx: &Tx, principal: &Principal, role: Role, unit_id: Option<Uuid>) -> Result<(), ApiError> {
-    let Some(unit_id) = unit_id else {
-        return match role {
-            Role::Admin => Ok(()),
-            _ => Err(ApiError::invalid("/unit_id", "unit_required", "every role but admin needs a scope unit")),
-        };
-    };
-    // A unit outside the caller's scope is answered like a unit that does not exist.
-    let unknown = || ApiError::invalid("/unit_id", "unknown_unit", "no such unit in your scope");
-    let path = match units::path_of(tx, unit_id).await {
-        Ok(path) => path,
-        Err(StoreError::NotFound) => return Err(unknown()),
-        Err(other) => return Err(other.into()),
-    };
-    principal.authorize(Action::ManageUser(role), Some(&path)).map_err(|_| unknown())
+    match unit_id {
+        Some(unit_id) => unit_in_scope(tx, principal, Action::ManageUser(role), unit_id, "/unit_id").await.map(drop),
+        None if role == Role::Admin => Ok(()),
+        None => Err(ApiError::invalid("/unit_id", "unit_required", "every role but admin needs a scope unit")),
+    }
 }
 
 /// Loads a user the caller may see, or 404.

@@ -3,6 +3,8 @@
 
 pub mod audit_event;
 pub mod idempotency_key;
+pub mod official;
+pub mod server_secret;
 pub mod signing_key;
 pub mod unit;
 pub mod unit_successor;
