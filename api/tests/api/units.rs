@@ -125,7 +125,7 @@ async fn moving_a_district_rewrites_the_paths_below_it() {
 }
 
 #[tokio::test]
-async fn delete_is_refused_while_children_or_users_depend_on_a_unit() {
+async fn delete_is_refused_while_children_users_or_officials_depend_on_a_unit() {
     let app = spawn_app().await;
     let tree = app.tree().await;
     let refused =
@@ -137,6 +137,13 @@ async fn delete_is_refused_while_children_or_users_depend_on_a_unit() {
     let refused =
         app.request(Method::DELETE, &format!("/api/v1/units/{}", tree.commune_b), &app.admin).send().await.unwrap();
     problem(refused, 409).await;
+
+    let staffed = app.unit("21612", "Xã An Toàn", "commune", Some(&tree.district_a)).await;
+    let official =
+        json!({"full_name": "Nguyễn Văn An", "unit_id": staffed, "id_number": "052090001245", "phone": "0972123588"});
+    let official = body(app.post("/api/v1/officials", &app.admin, &official).await).await;
+    let refused = app.request(Method::DELETE, &format!("/api/v1/units/{staffed}"), &app.admin).send().await.unwrap();
+    assert_eq!(problem(refused, 409).await["existing_id"], official["id"]);
 
     let deleted =
         app.request(Method::DELETE, &format!("/api/v1/units/{}", tree.commune_a), &app.admin).send().await.unwrap();
