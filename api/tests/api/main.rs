@@ -10,5 +10,6 @@ mod idempotency;
 mod officials;
 mod openapi;
 mod operations;
+mod rosters;
 mod units;
 mod users;

@@ -8,6 +8,7 @@ pub mod official;
 pub mod person;
 pub mod policy;
 pub mod role;
+pub mod roster;
 pub mod text;
 pub mod unit;
 pub mod user;
@@ -17,5 +18,6 @@ pub use official::{Email, NewOfficial, Official, OfficialChanges, PortalAccount}
 pub use person::{IdNumber, PersonName, PhoneNumber};
 pub use policy::{Action, Denied, Principal, Scope};
 pub use role::Role;
+pub use roster::{RawEntry, Roster, RosterEntry, RosterSource, RosterStatus, RosterUnits, RowError, ValidEntry};
 pub use unit::{ListedUnit, NewUnit, Unit, UnitChanges, UnitCode, UnitKind, UnitName, UnitPath, Validity};
 pub use user::{DisplayName, NewUser, Password, User, UserChanges, Username};

@@ -48,6 +48,8 @@ pub enum Action {
     ManageOfficials,
     /// Seeing an official's personal numbers unmasked.
     RevealOfficial,
+    /// Accepting or returning a submitted roster: the Service Center's decision.
+    DecideRoster,
 }
 
 /// Why an attempt is refused. The two are told apart on purpose: a role that may never act gets

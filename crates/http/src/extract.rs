@@ -30,6 +30,33 @@ fn json_error(error: JsonPayloadError) -> ApiError {
     }
 }
 
+/// A JSON body allowed up to the upload limit rather than [`JSON_LIMIT`]: a roster of thousands of
+/// rows is one request. Errors are answered as for ordinary JSON bodies.
+#[derive(Debug)]
+pub struct LargeJson<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned + 'static> FromRequest for LargeJson<T> {
+    type Error = ApiError;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json =
+            req.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).is_some_and(|value| {
+                value.split(';').next().is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+            });
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(json_error(JsonPayloadError::ContentType));
+            }
+            let bytes = bytes.await.map_err(|_| ApiError::PayloadTooLarge)?;
+            serde_json::from_slice(&bytes)
+                .map(LargeJson)
+                .map_err(|error| json_error(JsonPayloadError::Deserialize(error)))
+        })
+    }
+}
+
 pub fn query_config() -> web::QueryConfig {
     web::QueryConfig::default().error_handler(|error, _| {
         let detail = match error {

@@ -50,6 +50,7 @@ pub const UPLOAD_LIMIT: usize = 16 * 1024 * 1024;
         (name = "users", description = "Users and service accounts"),
         (name = "units", description = "The administrative tree"),
         (name = "officials", description = "Officials at the one-stop desks (R1)"),
+        (name = "rosters", description = "District rosters of desk officials (R2)"),
         (name = "audit", description = "The audit trail"),
         (name = "operations", description = "Health, readiness and metrics"),
     )

@@ -10,6 +10,7 @@ pub mod keys;
 pub mod officials;
 mod page;
 pub mod pii;
+pub mod rosters;
 pub mod units;
 pub mod users;
 

@@ -58,6 +58,20 @@ pub async fn get(db: &impl ConnectionTrait, pii: &PiiKey, id: Uuid) -> Result<Of
     to_domain(pii, Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)?)
 }
 
+/// The active official holding `id_number`, if any.
+pub async fn find_active_by_id_number(
+    db: &impl ConnectionTrait,
+    pii: &PiiKey,
+    id_number: &IdNumber,
+) -> Result<Option<Official>, StoreError> {
+    let found = Entity::find()
+        .filter(Column::IdNumberHash.eq(pii.fingerprint(id_number.as_str())))
+        .filter(Column::Active.eq(true))
+        .one(db)
+        .await?;
+    found.map(|model| to_domain(pii, model)).transpose()
+}
+
 /// Which officials to list; every field narrows the list.
 #[derive(Debug, Clone, Default)]
 pub struct OfficialFilter {

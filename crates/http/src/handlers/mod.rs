@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod officials;
 mod ops;
+mod rosters;
 mod scope;
 mod units;
 mod users;
@@ -35,6 +36,14 @@ pub fn api_v1(config: &mut ServiceConfig) {
         .service(officials::get_official)
         .service(officials::patch_official)
         .service(officials::deactivate_official)
+        .service(rosters::list_rosters)
+        .service(rosters::create_roster)
+        .service(rosters::import_roster)
+        .service(rosters::roster_template)
+        .service(rosters::get_roster)
+        .service(rosters::submit_roster)
+        .service(rosters::accept_roster)
+        .service(rosters::return_roster)
         .service(audit::list_audit_events);
 }
 

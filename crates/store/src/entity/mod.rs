@@ -4,6 +4,8 @@
 pub mod audit_event;
 pub mod idempotency_key;
 pub mod official;
+pub mod roster;
+pub mod roster_entry;
 pub mod server_secret;
 pub mod signing_key;
 pub mod unit;

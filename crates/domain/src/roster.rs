@@ -1,0 +1,329 @@
+//! Rosters (R2): the lists of one-stop desk officials a district sends, row by row, and the way
+//! their rows are checked before the Service Center accepts them.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::text::{fold, normalize};
+use crate::{IdNumber, ParseError, PersonName, PhoneNumber};
+
+/// Where a roster is in its workflow: a district drafts and submits it; the Service Center accepts
+/// it (its officials are then recorded) or returns it with a reason, after which it can be
+/// corrected and submitted again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RosterStatus {
+    Draft,
+    Submitted,
+    Accepted,
+    Returned,
+}
+
+impl RosterStatus {
+    pub const ALL: [RosterStatus; 4] =
+        [RosterStatus::Draft, RosterStatus::Submitted, RosterStatus::Accepted, RosterStatus::Returned];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RosterStatus::Draft => "draft",
+            RosterStatus::Submitted => "submitted",
+            RosterStatus::Accepted => "accepted",
+            RosterStatus::Returned => "returned",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<RosterStatus> {
+        RosterStatus::ALL.into_iter().find(|status| status.as_str() == raw)
+    }
+
+    /// Whether the district may (re)submit the roster.
+    pub fn may_submit(self) -> bool {
+        matches!(self, RosterStatus::Draft | RosterStatus::Returned)
+    }
+
+    /// Whether the Service Center may accept or return the roster.
+    pub fn may_decide(self) -> bool {
+        self == RosterStatus::Submitted
+    }
+}
+
+/// How a roster arrived.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RosterSource {
+    Json,
+    Csv,
+    Xlsx,
+}
+
+impl RosterSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RosterSource::Json => "json",
+            RosterSource::Csv => "csv",
+            RosterSource::Xlsx => "xlsx",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<RosterSource> {
+        [RosterSource::Json, RosterSource::Csv, RosterSource::Xlsx].into_iter().find(|source| source.as_str() == raw)
+    }
+}
+
+/// A problem with one field of one row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    /// The field: `full_name`, `unit`, `id_number` or `phone`.
+    pub column: String,
+    pub code: String,
+    pub detail: String,
+}
+
+impl RowError {
+    fn new(column: &str, error: ParseError) -> Self {
+        Self { column: column.to_owned(), code: error.code.to_owned(), detail: error.detail }
+    }
+}
+
+/// A row as written, before it is checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RawEntry {
+    pub row: u32,
+    pub full_name: String,
+    /// The unit by id (JSON rosters)…
+    pub unit_id: Option<Uuid>,
+    /// …or by name, as the form's `Đơn vị` column writes it.
+    pub unit_name: String,
+    pub id_number: String,
+    pub phone: String,
+}
+
+/// A checked row. A valid row holds its values in normal form; an invalid one keeps what was written
+/// and says what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RosterEntry {
+    pub row: u32,
+    pub full_name: String,
+    pub unit_id: Option<Uuid>,
+    pub unit_name: String,
+    pub id_number: String,
+    pub phone: String,
+    pub errors: Vec<RowError>,
+}
+
+/// The values of a valid row, as an official is recorded from them.
+#[derive(Debug, Clone)]
+pub struct ValidEntry {
+    pub full_name: PersonName,
+    pub unit_id: Uuid,
+    pub id_number: IdNumber,
+    pub phone: PhoneNumber,
+}
+
+impl RosterEntry {
+    /// The row's values, when it has no errors.
+    pub fn valid(&self) -> Option<ValidEntry> {
+        if !self.errors.is_empty() {
+            return None;
+        }
+        Some(ValidEntry {
+            full_name: PersonName::parse(&self.full_name).ok()?,
+            unit_id: self.unit_id?,
+            id_number: IdNumber::parse(&self.id_number).ok()?,
+            phone: PhoneNumber::parse(&self.phone).ok()?,
+        })
+    }
+}
+
+/// A roster as stored.
+#[derive(Debug, Clone)]
+pub struct Roster {
+    pub id: Uuid,
+    /// The providing unit (a district, or since 2025 any unit that sends a list).
+    pub unit_id: Uuid,
+    pub status: RosterStatus,
+    pub source: RosterSource,
+    pub entry_count: i32,
+    pub error_count: i32,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub return_reason: Option<String>,
+    /// The rows, when read one roster at a time (lists leave them out).
+    pub entries: Option<Vec<RosterEntry>>,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Words that name a desk or an office rather than the unit itself (`BPMC xã An Hưng`, `UBND xã
+/// An Hưng`), folded.
+const DESK_PREFIXES: [&str; 3] = ["bo phan mot cua", "bpmc", "ubnd"];
+/// Words that name a kind of unit (`Xã An Hưng`), folded, longest first.
+const KIND_PREFIXES: [&str; 8] = ["thanh pho", "thi tran", "thi xa", "phuong", "huyen", "quan", "tp", "xa"];
+
+fn strip_word<'a>(text: &'a str, words: &[&str]) -> Option<&'a str> {
+    let text = text.trim_start();
+    words.iter().find_map(|word| text.strip_prefix(word).filter(|after| after.is_empty() || after.starts_with(' ')))
+}
+
+/// The key a unit name is matched by: folded (case, diacritics, đ/d), without the words that name a
+/// desk, and without one word that names the kind of unit, so that `BPMC xã An Hưng`, `UBND xã An
+/// Hưng` and `Xã An Hưng` all name the same commune (and `Xã Xa Loan` keeps its own `Xa`).
+pub fn unit_match_key(name: &str) -> String {
+    let folded = fold(name);
+    let mut rest = folded.as_str();
+    while let Some(after) = strip_word(rest, &DESK_PREFIXES) {
+        rest = after;
+    }
+    let rest = strip_word(rest, &KIND_PREFIXES).unwrap_or(rest);
+    rest.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The units a roster may name: those of the providing unit's subtree, by id and by name.
+#[derive(Debug, Default)]
+pub struct RosterUnits {
+    ids: HashSet<Uuid>,
+    by_key: HashMap<String, Vec<Uuid>>,
+}
+
+impl RosterUnits {
+    pub fn new(units: impl IntoIterator<Item = (Uuid, String)>) -> Self {
+        let mut known = Self::default();
+        for (id, name) in units {
+            known.ids.insert(id);
+            known.by_key.entry(unit_match_key(&name)).or_default().push(id);
+        }
+        known
+    }
+
+    fn resolve(&self, raw: &RawEntry) -> Result<Uuid, ParseError> {
+        if let Some(id) = raw.unit_id {
+            return if self.ids.contains(&id) {
+                Ok(id)
+            } else {
+                Err(ParseError::new("unknown_unit", "the unit is not under the providing unit"))
+            };
+        }
+        if raw.unit_name.trim().is_empty() {
+            return Err(ParseError::new("unit_required", "every row names its unit"));
+        }
+        match self.by_key.get(&unit_match_key(&raw.unit_name)).map(Vec::as_slice) {
+            Some([id]) => Ok(*id),
+            Some([_, _, ..]) => {
+                Err(ParseError::new("ambiguous_unit", "several units under the providing unit have this name"))
+            }
+            _ => Err(ParseError::new("unknown_unit", "no unit under the providing unit has this name")),
+        }
+    }
+}
+
+/// Checks every row of a roster: each field on its own, the unit against the providing unit's
+/// subtree, and an ID number against the rows before it (a person is listed once).
+pub fn check_entries(raw: Vec<RawEntry>, units: &RosterUnits) -> Vec<RosterEntry> {
+    let mut seen = HashSet::new();
+    raw.into_iter()
+        .map(|raw| {
+            let mut errors = Vec::new();
+            let mut keep = |column: &str, parsed: Result<String, ParseError>, written: &str| match parsed {
+                Ok(value) => value,
+                Err(error) => {
+                    errors.push(RowError::new(column, error));
+                    normalize(written)
+                }
+            };
+            let full_name =
+                keep("full_name", PersonName::parse(&raw.full_name).map(|n| n.as_str().to_owned()), &raw.full_name);
+            let id_number =
+                keep("id_number", IdNumber::parse(&raw.id_number).map(|n| n.as_str().to_owned()), &raw.id_number);
+            let phone = keep("phone", PhoneNumber::parse(&raw.phone).map(|n| n.as_str().to_owned()), &raw.phone);
+            let unit_id = units.resolve(&raw).map_err(|error| errors.push(RowError::new("unit", error))).ok();
+            if errors.iter().all(|error| error.column != "id_number") && !seen.insert(id_number.clone()) {
+                errors.push(RowError::new(
+                    "id_number",
+                    ParseError::new("duplicate_in_roster", "an earlier row lists the same ID number"),
+                ));
+            }
+            RosterEntry {
+                row: raw.row,
+                full_name,
+                unit_id,
+                unit_name: normalize(&raw.unit_name),
+                id_number,
+                phone,
+                errors,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(row: u32, name: &str, unit: &str, id_number: &str, phone: &str) -> RawEntry {
+        RawEntry {
+            row,
+            full_name: name.to_owned(),
+            unit_id: None,
+            unit_name: unit.to_owned(),
+            id_number: id_number.to_owned(),
+            phone: phone.to_owned(),
+        }
+    }
+
+    #[test]
+    fn unit_names_match_without_prefixes_case_or_diacritics() {
+        assert_eq!(unit_match_key("BPMC xã An Hưng"), "an hung");
+        assert_eq!(unit_match_key("Xã An Hưng"), "an hung");
+        assert_eq!(unit_match_key("UBND  XÃ AN HƯNG"), "an hung");
+        assert_eq!(unit_match_key("Bộ phận một cửa huyện An Lão"), "an lao");
+        assert_eq!(unit_match_key("Thị trấn Tăng Bạt Hổ"), "tang bat ho");
+        assert_eq!(unit_match_key("Xã Xuân Lãnh"), "xuan lanh");
+        assert_eq!(unit_match_key("BPMC xã Xa Loan"), "xa loan");
+    }
+
+    #[test]
+    fn rows_are_checked_field_by_field() {
+        let commune = Uuid::now_v7();
+        let units = RosterUnits::new([(commune, "Xã An Hưng".to_owned())]);
+        let checked = check_entries(
+            vec![
+                raw(1, "Nguyễn Văn An", "BPMC xã An Hưng", "052090001245", "0972.123.588"),
+                raw(2, "B", "Xã Không Có", "123", "0243123456"),
+                raw(3, "Trần Thị Ánh", "xa an hung", "052090001245", "0972123589"),
+            ],
+            &units,
+        );
+        assert!(checked[0].errors.is_empty());
+        assert_eq!(checked[0].unit_id, Some(commune));
+        assert_eq!(checked[0].phone, "0972123588");
+        assert!(checked[0].valid().is_some());
+        let columns: Vec<_> = checked[1].errors.iter().map(|e| e.column.as_str()).collect();
+        assert_eq!(columns, vec!["full_name", "id_number", "phone", "unit"]);
+        assert!(checked[1].valid().is_none());
+        assert_eq!(checked[2].errors[0].code, "duplicate_in_roster");
+    }
+
+    #[test]
+    fn ambiguous_and_foreign_units_are_row_errors() {
+        let units = RosterUnits::new([
+            (Uuid::now_v7(), "Xã An Hưng".to_owned()),
+            (Uuid::now_v7(), "Phường An Hưng".to_owned()),
+        ]);
+        let checked = check_entries(vec![raw(1, "Nguyễn Văn An", "An Hưng", "052090001245", "0972123588")], &units);
+        assert_eq!(checked[0].errors[0].code, "ambiguous_unit");
+        let foreign =
+            RawEntry { unit_id: Some(Uuid::now_v7()), ..raw(1, "Nguyễn Văn An", "", "052090001245", "0972123588") };
+        assert_eq!(check_entries(vec![foreign], &units)[0].errors[0].code, "unknown_unit");
+    }
+
+    #[test]
+    fn only_draft_or_returned_rosters_are_submitted() {
+        assert!(RosterStatus::Draft.may_submit());
+        assert!(RosterStatus::Returned.may_submit());
+        assert!(!RosterStatus::Submitted.may_submit());
+        assert!(!RosterStatus::Accepted.may_submit());
+        assert!(RosterStatus::Submitted.may_decide());
+        assert!(!RosterStatus::Returned.may_decide());
+    }
+}

@@ -1,0 +1,557 @@
+use actix_web::http::StatusCode;
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::{DateTime, Utc};
+use dvc_domain::official::parse_reason;
+use dvc_domain::roster::{check_entries, unit_match_key};
+use dvc_domain::{Action, Principal, RawEntry, Roster, RosterEntry, RosterSource, RosterStatus, UnitKind};
+use dvc_sheets::Sheet;
+use dvc_store::rosters::{self, AcceptSummary, NewRoster, RosterFilter};
+use dvc_store::units::{self, UnitFilter};
+use dvc_store::{Actor, PageRequest, Tx};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::scope::unit_in_scope;
+use crate::error::{ApiError, Fields};
+use crate::extract::{IdempotencyKey, IfMatch, LargeJson};
+use crate::pagination::{ListResponse, PageQuery};
+use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
+use crate::{AppState, Caller};
+
+const PROBLEM: &str = "application/problem+json";
+/// The most rows a roster may have: a province's desks, many times over.
+pub const MAX_ENTRIES: usize = 10_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RosterStatusDto {
+    Draft,
+    Submitted,
+    Accepted,
+    Returned,
+}
+
+impl From<RosterStatus> for RosterStatusDto {
+    fn from(status: RosterStatus) -> Self {
+        match status {
+            RosterStatus::Draft => RosterStatusDto::Draft,
+            RosterStatus::Submitted => RosterStatusDto::Submitted,
+            RosterStatus::Accepted => RosterStatusDto::Accepted,
+            RosterStatus::Returned => RosterStatusDto::Returned,
+        }
+    }
+}
+
+impl From<RosterStatusDto> for RosterStatus {
+    fn from(status: RosterStatusDto) -> Self {
+        match status {
+            RosterStatusDto::Draft => RosterStatus::Draft,
+            RosterStatusDto::Submitted => RosterStatus::Submitted,
+            RosterStatusDto::Accepted => RosterStatus::Accepted,
+            RosterStatusDto::Returned => RosterStatus::Returned,
+        }
+    }
+}
+
+/// What is wrong with one field of a row.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RowErrorResponse {
+    /// `full_name`, `unit`, `id_number` or `phone`.
+    pub column: String,
+    #[schema(example = "invalid_id_number")]
+    pub code: String,
+    pub detail: String,
+}
+
+/// One row of a roster. Personal numbers are masked unless the caller manages officials.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EntryResponse {
+    pub row: u32,
+    pub full_name: String,
+    /// The unit the row was matched to, when it was.
+    pub unit_id: Option<Uuid>,
+    /// The unit as the row names it.
+    pub unit_name: String,
+    pub id_number: String,
+    pub phone: String,
+    /// Empty for a valid row.
+    pub errors: Vec<RowErrorResponse>,
+}
+
+impl EntryResponse {
+    fn new(entry: RosterEntry, reveal: bool) -> Self {
+        // A row in error is shown as written, so that it can be corrected; a valid one is masked
+        // for callers who may not see personal numbers.
+        let masked =
+            if reveal { None } else { entry.valid().map(|valid| (valid.id_number.masked(), valid.phone.masked())) };
+        let (id_number, phone) = masked.unwrap_or((entry.id_number, entry.phone));
+        Self {
+            row: entry.row,
+            full_name: entry.full_name,
+            unit_id: entry.unit_id,
+            unit_name: entry.unit_name,
+            id_number,
+            phone,
+            errors: entry
+                .errors
+                .into_iter()
+                .map(|error| RowErrorResponse { column: error.column, code: error.code, detail: error.detail })
+                .collect(),
+        }
+    }
+}
+
+/// A roster of one-stop desk officials (R2).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RosterResponse {
+    pub id: Uuid,
+    /// The providing unit.
+    pub unit_id: Uuid,
+    pub status: RosterStatusDto,
+    /// `json`, `csv` or `xlsx`.
+    pub source: String,
+    pub entry_count: i32,
+    /// Rows with errors; a roster with any cannot be submitted.
+    pub error_count: i32,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub return_reason: Option<String>,
+    /// The rows, when one roster is read (lists leave them out).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entries: Option<Vec<EntryResponse>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl RosterResponse {
+    fn new(roster: Roster, reveal: bool) -> Self {
+        Self {
+            id: roster.id,
+            unit_id: roster.unit_id,
+            status: roster.status.into(),
+            source: roster.source.as_str().to_owned(),
+            entry_count: roster.entry_count,
+            error_count: roster.error_count,
+            submitted_at: roster.submitted_at,
+            decided_at: roster.decided_at,
+            return_reason: roster.return_reason,
+            entries: roster
+                .entries
+                .map(|entries| entries.into_iter().map(|entry| EntryResponse::new(entry, reveal)).collect()),
+            created_at: roster.created_at,
+            updated_at: roster.updated_at,
+        }
+    }
+}
+
+/// One row of a roster sent as JSON: the unit by `unit_id` or by `unit_name`.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EntryRequest {
+    /// The row number (`STT`); defaults to the position in the list.
+    pub row: Option<u32>,
+    pub full_name: String,
+    pub unit_id: Option<Uuid>,
+    #[schema(example = "BPMC xã An Hưng")]
+    pub unit_name: Option<String>,
+    pub id_number: String,
+    pub phone: String,
+}
+
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateRoster {
+    /// The providing unit (a district); every row's unit must lie under it.
+    pub unit_id: Uuid,
+    pub entries: Vec<EntryRequest>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnRoster {
+    /// What the district must correct.
+    pub reason: String,
+}
+
+/// A roster decision's effect on the officials.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AcceptResponse {
+    #[serde(flatten)]
+    pub roster: RosterResponse,
+    /// Officials recorded from rows with an ID number not yet known.
+    pub officials_created: usize,
+    /// Known officials whose name, unit or phone the roster changed.
+    pub officials_updated: usize,
+    pub officials_unchanged: usize,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RosterQuery {
+    unit_id: Option<Uuid>,
+    status: Option<RosterStatusDto>,
+}
+
+/// Checks the rows and stores a roster of the providing unit; shared by JSON, CSV and XLSX.
+pub async fn store_roster(
+    tx: &Tx,
+    state: &AppState,
+    principal: &Principal,
+    unit_id: Uuid,
+    source: RosterSource,
+    raw: Vec<RawEntry>,
+) -> Result<Roster, ApiError> {
+    unit_in_scope(tx, principal, Action::ManageOfficials, unit_id, "/unit_id").await?;
+    let units = rosters::units_for(tx, unit_id).await?;
+    let entries = check_entries(raw, &units);
+    Ok(rosters::create(tx, state.store.pii(), &Actor::from(principal), NewRoster { unit_id, source, entries }).await?)
+}
+
+/// Refuses an empty roster or one past the size limit.
+pub fn check_size(count: usize) -> Result<(), ApiError> {
+    match count {
+        0 => Err(ApiError::invalid("/entries", "empty_roster", "a roster lists at least one official")),
+        count if count > MAX_ENTRIES => Err(ApiError::invalid(
+            "/entries",
+            "roster_too_long",
+            &format!("a roster lists at most {MAX_ENTRIES} officials"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Creates a roster from JSON. Every row is checked: rows with errors are kept with their errors
+/// (the roster cannot be submitted until they are corrected), valid rows are kept in normal form.
+#[utoipa::path(
+    tag = "rosters",
+    operation_id = "create_roster",
+    request_body = CreateRoster,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = RosterResponse),
+        (status = 400, body = crate::Problem, content_type = PROBLEM),
+        (status = 401, body = crate::Problem, content_type = PROBLEM),
+        (status = 403, body = crate::Problem, content_type = PROBLEM),
+        (status = 422, body = crate::Problem, content_type = PROBLEM),
+    )
+)]
+#[post("/rosters")]
+pub async fn create_roster(
+    state: web::Data<AppState>,
+    Caller(principal): Caller,
+    key: IdempotencyKey,
+    LargeJson(body): LargeJson<CreateRoster>,
+) -> Result<HttpResponse, ApiError> {
+    principal.authorize(Action::ManageOfficials, None)?;
+    let request = fingerprint("POST /rosters", &serde_json::to_vec(&body).map_err(ApiError::internal)?);
+    check_size(body.entries.len())?;
+    let raw = body
+        .entries
+        .into_iter()
+        .zip(1..)
+        .map(|(entry, position)| RawEntry {
+            row: entry.row.unwrap_or(position),
+            full_name: entry.full_name,
+            unit_id: entry.unit_id,
+            unit_name: entry.unit_name.unwrap_or_default(),
+            id_number: entry.id_number,
+            phone: entry.phone,
+        })
+        .collect();
+    create_once(&state.store, &principal, key, request, async |tx| {
+        let roster = store_roster(tx, &state, &principal, body.unit_id, RosterSource::Json, raw).await?;
+        Ok(Created { version: roster.version, body: RosterResponse::new(roster, true) })
+    })
+    .await
+}
+
+/// Lists the rosters of the caller's subtree, without their rows.
+#[utoipa::path(
+    tag = "rosters",
+    operation_id = "list_rosters",
+    params(RosterQuery, PageQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = ListResponse<RosterResponse>),
+        (status = 400, body = crate::Problem, content_type = PROBLEM),
+        (status = 401, body = crate::Problem, content_type = PROBLEM),
+        (status = 403, body = crate::Problem, content_type = PROBLEM),
+    )
+)]
+#[get("/rosters")]
+pub async fn list_rosters(
+    state: web::Data<AppState>,
+    Caller(principal): Caller,
+    query: web::Query<RosterQuery>,
+    page: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    principal.authorize(Action::ManageOfficials, None)?;
+    let filter = RosterFilter { unit_id: query.unit_id, status: query.status.map(Into::into) };
+    let found = rosters::list(state.store.conn(), &principal.scope, &filter, page.request()?).await?;
+    Ok(HttpResponse::Ok().json(ListResponse::from_page(found, |roster| RosterResponse::new(roster, false))))
+}
+
+/// Loads a roster's summary when the caller may act on it with `action`, or 404.
+async fn roster_for(
+    db: &impl dvc_store::Connection,
+    principal: &Principal,
+    id: Uuid,
+    action: Action,
+) -> Result<Roster, ApiError> {
+    let roster = rosters::summary(db, id).await?;
+    let path = units::path_of(db, roster.unit_id).await?;
+    principal.authorize(Action::ManageOfficials, Some(&path))?;
+    principal.authorize(action, Some(&path))?;
+    Ok(roster)
+}
+
+/// Reads a roster with its rows.
+#[utoipa::path(
+    tag = "rosters",
+    operation_id = "get_roster",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = RosterResponse),
+        (status = 401, body = crate::Problem, content_type = PROBLEM),
+        (status = 403, body = crate::Problem, content_type = PROBLEM),
+        (status = 404, body = crate::Problem, content_type = PROBLEM),
+    )
+)]
+#[get("/rosters/{id}")]
+pub async fn get_roster(
+    state: web::Data<AppState>,
+    Caller(principal): Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    roster_for(state.store.conn(), &principal, *id, Action::ManageOfficials).await?;
+    let roster = rosters::get(state.store.conn(), state.store.pii(), *id).await?;
+    Ok(with_etag(StatusCode::OK, roster.version, &RosterResponse::new(roster, true)))
+}
+
+/// Submits a draft or returned roster to the Service Center; refused while rows have errors.
+#[utoipa::path(
+    tag = "rosters",
+    operation_id = "submit_roster",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = RosterResponse),
+        (status = 401, body = crate::Problem, content_type = PROBLEM),
+        (status = 403, body = crate::Problem, content_type = PROBLEM),
+        (status = 404, body = crate::Problem, content_type = PROBLEM),
+        (status = 409, body = crate::Problem, content_type = PROBLEM),
+        (status = 412, body = crate::Problem, content_type = PROBLEM),
+        (status = 422, body = crate::Problem, content_type = PROBLEM),
+    )
+)]
+#[post("/rosters/{id}/submit")]
+pub async fn submit_roster(
+    state: web::Data<AppState>,
+    Caller(principal): Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    principal.authorize(Action::ManageOfficials, None)?;
+    let roster = in_transaction(&state.store, async |tx| {
+        roster_for(tx, &principal, *id, Action::ManageOfficials).await?;
+        Ok(rosters::submit(tx, &Actor::from(&principal), *id, if_match.0).await?)
+    })
+    .await?;
+    Ok(with_etag(StatusCode::OK, roster.version, &RosterResponse::new(roster, false)))
+}
+
+/// Accepts a submitted roster (admin): its officials are created or updated in one transaction.
+#[utoipa::path(
+    tag = "rosters",
+    operation_id = "accept_roster",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = AcceptResponse),
+        (status = 401, body = crate::Problem, content_type = PROBLEM),
+        (status = 403, body = crate::Problem, content_type = PROBLEM),
+        (status = 404, body = crate::Problem, content_type = PROBLEM),
+        (status = 409, body = crate::Problem, content_type = PROBLEM),
+        (status = 412, body = crate::Problem, content_type = PROBLEM),
+    )
+)]
+#[post("/rosters/{id}/accept")]
+pub async fn accept_roster(
+    state: web::Data<AppState>,
+    Caller(principal): Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    principal.authorize(Action::DecideRoster, None)?;
+    let (roster, summary): (Roster, AcceptSummary) = in_transaction(&state.store, async |tx| {
+        roster_for(tx, &principal, *id, Action::DecideRoster).await?;
+        Ok(rosters::accept(tx, state.store.pii(), &Actor::from(&principal), *id, if_match.0).await?)
+    })
+    .await?;
+    let version = roster.version;
+    let body = AcceptResponse {
+        roster: RosterResponse::new(roster, false),
+        officials_created: summary.created,
+        officials_updated: summary.updated,
+        officials_unchanged: summary.unchanged,
+    };
+    Ok(with_etag(StatusCode::OK, version, &body))
+}
+
+/// Returns a submitted roster to its district with a reason (admin); it can then be corrected and
+/// submitted again.
+#[utoipa::path(
+    tag = "rosters",
+    operation_id = "return_roster",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    request_body = ReturnRoster,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = RosterResponse),
+        (status = 401, body = crate::Problem, content_type = PROBLEM),
+        (status = 403, body = crate::Problem, content_type = PROBLEM),
+        (status = 404, body = crate::Problem, content_type = PROBLEM),
+        (status = 409, body = crate::Problem, content_type = PROBLEM),
+        (status = 412, body = crate::Problem, content_type = PROBLEM),
+        (status = 422, body = crate::Problem, content_type = PROBLEM),
+    )
+)]
+#[post("/rosters/{id}/return")]
+pub async fn return_roster(
+    state: web::Data<AppState>,
+    Caller(principal): Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    body: web::Json<ReturnRoster>,
+) -> Result<HttpResponse, ApiError> {
+    principal.authorize(Action::DecideRoster, None)?;
+    let mut fields = Fields::default();
+    let reason = fields.check("/reason", parse_reason(&body.reason));
+    let reason = fields.finish(|| reason)?;
+    let roster = in_transaction(&state.store, async |tx| {
+        roster_for(tx, &principal, *id, Action::DecideRoster).await?;
+        Ok(rosters::return_roster(tx, &Actor::from(&principal), *id, if_match.0, reason).await?)
+    })
+    .await?;
+    Ok(with_etag(StatusCode::OK, roster.version, &RosterResponse::new(roster, false)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// The providing unit; when absent, the form's heading (`Đơn vị cung cấp: UBND huyện …`) names it.
+    unit_id: Option<Uuid>,
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// Reads an Appendix 2 form sent as CSV (`text/csv`) or XLSX.
+fn read_form(content_type: &str, body: &[u8]) -> Result<(RosterSource, Sheet), ApiError> {
+    let (source, read) = match content_type.split(';').next().map(str::trim) {
+        Some("text/csv") => (RosterSource::Csv, dvc_sheets::read_csv(body)),
+        Some(XLSX) => (RosterSource::Xlsx, dvc_sheets::read_xlsx(body)),
+        _ => return Err(ApiError::BadRequest(format!("send the form as text/csv or {XLSX}"))),
+    };
+    let sheet = read.map_err(|error| ApiError::invalid("", "invalid_roster_form", &error.to_string()))?;
+    Ok((source, sheet))
+}
+
+/// The providing unit a form's heading names, among the districts in the caller's scope.
+async fn provider_unit(state: &AppState, principal: &Principal, sheet: &Sheet) -> Result<Uuid, ApiError> {
+    let missing = || {
+        ApiError::invalid(
+            "",
+            "unknown_provider",
+            "give unit_id, or a heading `Đơn vị cung cấp: UBND huyện …` naming a district in your scope",
+        )
+    };
+    let key = unit_match_key(sheet.provider.as_deref().ok_or_else(missing)?);
+    let filter = UnitFilter { kind: Some(UnitKind::District), q: Some(key.clone()), ..UnitFilter::default() };
+    let candidates =
+        units::list(state.store.conn(), &principal.scope, &filter, PageRequest { after: None, limit: 50 }).await?;
+    let mut matching = candidates.items.into_iter().filter(|unit| unit_match_key(unit.name.as_str()) == key);
+    match (matching.next(), matching.next()) {
+        (Some(unit), None) => Ok(unit.id),
+        _ => Err(missing()),
+    }
+}
+
+/// Imports a roster from the Appendix 2 form, as CSV or XLSX. Every row is checked as for JSON
+/// rosters; rows in error are kept with their errors.
+#[utoipa::path(
+    tag = "rosters",
+    operation_id = "import_roster",
+    params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
+    request_body(content(
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    )),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, body = RosterResponse),
+        (status = 400, body = crate::Problem, content_type = PROBLEM),
+        (status = 401, body = crate::Problem, content_type = PROBLEM),
+        (status = 403, body = crate::Problem, content_type = PROBLEM),
+        (status = 413, body = crate::Problem, content_type = PROBLEM),
+        (status = 422, body = crate::Problem, content_type = PROBLEM),
+    )
+)]
+#[post("/rosters/import")]
+pub async fn import_roster(
+    state: web::Data<AppState>,
+    Caller(principal): Caller,
+    key: IdempotencyKey,
+    query: web::Query<ImportQuery>,
+    request: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    principal.authorize(Action::ManageOfficials, None)?;
+    let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).unwrap_or("");
+    let (source, sheet) = read_form(content_type, &body)?;
+    check_size(sheet.rows.len())?;
+    let unit_id = match query.unit_id {
+        Some(unit_id) => unit_id,
+        None => provider_unit(&state, &principal, &sheet).await?,
+    };
+    let route = format!("POST /rosters/import?unit_id={unit_id}");
+    let raw = sheet
+        .rows
+        .into_iter()
+        .map(|row| RawEntry {
+            row: row.row,
+            full_name: row.full_name,
+            unit_id: None,
+            unit_name: row.unit_name,
+            id_number: row.id_number,
+            phone: row.phone,
+        })
+        .collect();
+    create_once(&state.store, &principal, key, fingerprint(&route, &body), async |tx| {
+        let roster = store_roster(tx, &state, &principal, unit_id, source, raw).await?;
+        Ok(Created { version: roster.version, body: RosterResponse::new(roster, true) })
+    })
+    .await
+}
+
+/// The empty Appendix 2 form, ready to fill in (its ID and phone columns keep leading zeros).
+#[utoipa::path(
+    tag = "rosters",
+    operation_id = "get_roster_template",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The form", content_type = XLSX, body = Vec<u8>),
+        (status = 401, body = crate::Problem, content_type = PROBLEM),
+    )
+)]
+#[get("/rosters/template.xlsx")]
+pub async fn roster_template(_caller: Caller) -> Result<HttpResponse, ApiError> {
+    let form = dvc_sheets::template_xlsx().map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type(XLSX)
+        .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"phu-luc-2.xlsx\""))
+        .body(form))
+}
