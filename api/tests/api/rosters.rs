@@ -50,6 +50,13 @@ async fn every_row_is_checked_and_rows_in_error_block_submission() {
 
     let refused = problem(act(&app, &manager, &roster, "submit").await, 422).await;
     assert_eq!(refused["errors"][0]["code"], "roster_has_errors");
+
+    // Corrected, the draft can be submitted.
+    let path = format!("/api/v1/rosters/{}", id_of(&roster));
+    let corrected = body(app.patch(&path, &manager, &json!({"entries": valid_entries()})).await).await;
+    assert_eq!((corrected["entry_count"].as_u64(), corrected["error_count"].as_u64()), (Some(2), Some(0)));
+    assert_eq!(act(&app, &manager, &roster, "submit").await.status(), 200);
+    problem(app.patch(&path, &manager, &json!({"entries": valid_entries()})).await, 409).await;
 }
 
 #[tokio::test]

@@ -254,6 +254,30 @@ fn wrong_state(roster: &Roster) -> StoreError {
     StoreError::conflict(format!("the roster is {}", roster.status.as_str()), Some(roster.id))
 }
 
+/// Replaces the rows of a draft or returned roster (a correction before it is submitted again).
+pub async fn replace_entries(
+    db: &impl ConnectionTrait,
+    pii: &PiiKey,
+    actor: &Actor,
+    id: Uuid,
+    expected: Option<i64>,
+    entries: Vec<RosterEntry>,
+) -> Result<Roster, StoreError> {
+    let before = summary(db, id).await?;
+    check_version(&before, expected)?;
+    if !before.status.may_submit() {
+        return Err(wrong_state(&before));
+    }
+    roster_entry::Entity::delete_many().filter(roster_entry::Column::RosterId.eq(id)).exec(db).await?;
+    insert_entries(db, pii, id, &entries).await?;
+    let error_count = entries.iter().filter(|entry| !entry.errors.is_empty()).count();
+    let update = Entity::update_many()
+        .col_expr(Column::EntryCount, Expr::value(i32::try_from(entries.len()).unwrap_or(i32::MAX)))
+        .col_expr(Column::ErrorCount, Expr::value(i32::try_from(error_count).unwrap_or(i32::MAX)));
+    let after = transition(db, actor, before, update, "roster.update").await?;
+    Ok(Roster { entries: Some(entries), ..after })
+}
+
 /// Submits a draft or returned roster; one with row errors cannot be submitted.
 pub async fn submit(
     db: &impl ConnectionTrait,

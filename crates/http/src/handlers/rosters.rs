@@ -1,6 +1,6 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use dvc_domain::official::parse_reason;
 use dvc_domain::roster::{check_entries, unit_match_key};
@@ -168,6 +168,13 @@ pub struct CreateRoster {
     pub entries: Vec<EntryRequest>,
 }
 
+/// The writable part of a roster: its rows, replaced as a whole while it is a draft or returned.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PatchRoster {
+    pub entries: Vec<EntryRequest>,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReturnRoster {
@@ -192,6 +199,22 @@ pub struct AcceptResponse {
 pub struct RosterQuery {
     unit_id: Option<Uuid>,
     status: Option<RosterStatusDto>,
+}
+
+/// The rows of a JSON roster as written; a row without a number takes its position.
+fn raw_entries(entries: Vec<EntryRequest>) -> Vec<RawEntry> {
+    entries
+        .into_iter()
+        .zip(1..)
+        .map(|(entry, position)| RawEntry {
+            row: entry.row.unwrap_or(position),
+            full_name: entry.full_name,
+            unit_id: entry.unit_id,
+            unit_name: entry.unit_name.unwrap_or_default(),
+            id_number: entry.id_number,
+            phone: entry.phone,
+        })
+        .collect()
 }
 
 /// Checks the rows and stores a roster of the providing unit; shared by JSON, CSV and XLSX.
@@ -248,19 +271,7 @@ pub async fn create_roster(
     principal.authorize(Action::ManageOfficials, None)?;
     let request = fingerprint("POST /rosters", &serde_json::to_vec(&body).map_err(ApiError::internal)?);
     check_size(body.entries.len())?;
-    let raw = body
-        .entries
-        .into_iter()
-        .zip(1..)
-        .map(|(entry, position)| RawEntry {
-            row: entry.row.unwrap_or(position),
-            full_name: entry.full_name,
-            unit_id: entry.unit_id,
-            unit_name: entry.unit_name.unwrap_or_default(),
-            id_number: entry.id_number,
-            phone: entry.phone,
-        })
-        .collect();
+    let raw = raw_entries(body.entries);
     create_once(&state.store, &principal, key, request, async |tx| {
         let roster = store_roster(tx, &state, &principal, body.unit_id, RosterSource::Json, raw).await?;
         Ok(Created { version: roster.version, body: RosterResponse::new(roster, true) })
@@ -329,6 +340,45 @@ pub async fn get_roster(
 ) -> Result<HttpResponse, ApiError> {
     roster_for(state.store.conn(), &principal, *id, Action::ManageOfficials).await?;
     let roster = rosters::get(state.store.conn(), state.store.pii(), *id).await?;
+    Ok(with_etag(StatusCode::OK, roster.version, &RosterResponse::new(roster, true)))
+}
+
+/// Replaces the rows of a draft or returned roster; they are checked as when it was created.
+#[utoipa::path(
+    tag = "rosters",
+    operation_id = "patch_roster",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    request_body(content = PatchRoster, content_type = "application/merge-patch+json"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = RosterResponse),
+        (status = 400, body = crate::Problem, content_type = PROBLEM),
+        (status = 401, body = crate::Problem, content_type = PROBLEM),
+        (status = 403, body = crate::Problem, content_type = PROBLEM),
+        (status = 404, body = crate::Problem, content_type = PROBLEM),
+        (status = 409, body = crate::Problem, content_type = PROBLEM),
+        (status = 412, body = crate::Problem, content_type = PROBLEM),
+        (status = 422, body = crate::Problem, content_type = PROBLEM),
+    )
+)]
+#[patch("/rosters/{id}")]
+pub async fn patch_roster(
+    state: web::Data<AppState>,
+    Caller(principal): Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+    LargeJson(body): LargeJson<PatchRoster>,
+) -> Result<HttpResponse, ApiError> {
+    principal.authorize(Action::ManageOfficials, None)?;
+    check_size(body.entries.len())?;
+    let raw = raw_entries(body.entries);
+    let roster = in_transaction(&state.store, async |tx| {
+        let roster = roster_for(tx, &principal, *id, Action::ManageOfficials).await?;
+        let units = rosters::units_for(tx, roster.unit_id).await?;
+        let entries = check_entries(raw, &units);
+        Ok(rosters::replace_entries(tx, state.store.pii(), &Actor::from(&principal), *id, if_match.0, entries).await?)
+    })
+    .await?;
     Ok(with_etag(StatusCode::OK, roster.version, &RosterResponse::new(roster, true)))
 }
 
