@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261127_000001_foundation;
 mod m20261127_000002_officials;
 mod m20261127_000003_rosters;
+mod m20261127_000004_grants_directives_support;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000001_foundation::Migration),
             Box::new(m20261127_000002_officials::Migration),
             Box::new(m20261127_000003_rosters::Migration),
+            Box::new(m20261127_000004_grants_directives_support::Migration),
         ]
     }
 }

@@ -5,6 +5,7 @@
 
 mod auth;
 mod errors;
+mod grants;
 mod helpers;
 mod idempotency;
 mod officials;

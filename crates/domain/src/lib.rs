@@ -4,16 +4,19 @@
 //! one: the layers above never re-check what the type already guarantees.
 
 pub mod error;
+pub mod grant;
 pub mod official;
 pub mod person;
 pub mod policy;
 pub mod role;
 pub mod roster;
 pub mod text;
+pub mod time;
 pub mod unit;
 pub mod user;
 
 pub use error::ParseError;
+pub use grant::{Grant, GrantFunction, GrantPeriod, GrantRefusal, NewGrant};
 pub use official::{Email, NewOfficial, Official, OfficialChanges, PortalAccount};
 pub use person::{IdNumber, PersonName, PhoneNumber};
 pub use policy::{Action, Denied, Principal, Scope};

@@ -3,7 +3,7 @@
 //! All three are personal data. Errors never repeat a rejected value, and the `Debug` of the two
 //! numbers shows only a masked form, so that a value logged by accident does not leak.
 
-use chrono::{Datelike, NaiveDate, TimeDelta, Utc};
+use chrono::{Datelike, NaiveDate};
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
@@ -21,10 +21,6 @@ const BIRTH_PROVINCE_CODES: [&str; 63] = [
     "077", "079", "080", "082", "083", "084", "086", "087", "089", "091", "092", "093", "094", "095", "096",
 ];
 
-/// Vietnam's offset from UTC. The country keeps no daylight saving time, so a fixed offset gives
-/// the local date.
-const VIETNAM_UTC_OFFSET_HOURS: i64 = 7;
-
 /// A Vietnamese personal identification number: the 12 digits of a citizen identity card (căn
 /// cước công dân), or the 9 digits of an old identity card (CMND) that some citizens still carry.
 ///
@@ -36,8 +32,7 @@ impl IdNumber {
     /// Parses a number as of today in Vietnam: a birth year is in the future only once it is after
     /// the current year there, whatever the server's time zone.
     pub fn parse(raw: &str) -> Result<Self, ParseError> {
-        let today_in_vietnam = (Utc::now() + TimeDelta::hours(VIETNAM_UTC_OFFSET_HOURS)).date_naive();
-        Self::parse_on(raw, today_in_vietnam)
+        Self::parse_on(raw, crate::time::today_in_vietnam())
     }
 
     /// Parses a number as of `today`, so that the birth-year rule does not depend on the clock.

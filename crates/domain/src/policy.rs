@@ -50,6 +50,9 @@ pub enum Action {
     RevealOfficial,
     /// Accepting or returning a submitted roster: the Service Center's decision.
     DecideRoster,
+    ReadGrant,
+    /// Granting or revoking a portal function: the Service Center's decision.
+    ManageGrants,
 }
 
 /// Why an attempt is refused. The two are told apart on purpose: a role that may never act gets
@@ -90,7 +93,10 @@ impl Principal {
             (_, Action::ReadUnit) => true,
             (Role::Manager, Action::ReadUser) => true,
             (Role::Manager, Action::ManageUser(target)) => Role::Manager.may_create(target),
-            (Role::Manager, Action::ReadOfficial | Action::ManageOfficials | Action::RevealOfficial) => true,
+            (
+                Role::Manager,
+                Action::ReadOfficial | Action::ManageOfficials | Action::RevealOfficial | Action::ReadGrant,
+            ) => true,
             (Role::Integration, Action::ReadOfficial) => true,
             _ => false,
         }

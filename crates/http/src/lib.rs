@@ -51,6 +51,7 @@ pub const UPLOAD_LIMIT: usize = 16 * 1024 * 1024;
         (name = "units", description = "The administrative tree"),
         (name = "officials", description = "Officials at the one-stop desks (R1)"),
         (name = "rosters", description = "District rosters of desk officials (R2)"),
+        (name = "grants", description = "The function of creating citizen accounts, granted to officials (R3)"),
         (name = "audit", description = "The audit trail"),
         (name = "operations", description = "Health, readiness and metrics"),
     )

@@ -5,6 +5,7 @@
 pub mod audit;
 mod entity;
 mod error;
+pub mod grants;
 pub mod idempotency;
 pub mod keys;
 pub mod officials;

@@ -223,7 +223,7 @@ pub async fn update(
     finish_update(db, pii, actor, update, before, "official.update").await
 }
 
-/// Deactivates an official with a reason; the record stays, as history.
+/// Deactivates an official with a reason, ending its grants; the record stays, as history.
 pub async fn deactivate(
     db: &impl ConnectionTrait,
     pii: &PiiKey,
@@ -248,7 +248,10 @@ pub async fn deactivate(
         .col_expr(Column::UpdatedAt, Expr::value(now))
         .filter(Column::Id.eq(id))
         .filter(Column::Version.eq(before.version));
-    finish_update(db, pii, actor, update, before, "official.deactivate").await
+    let official = finish_update(db, pii, actor, update, before, "official.deactivate").await?;
+    // An official who leaves the desk no longer creates citizen accounts.
+    crate::grants::revoke_all_of(db, actor, id, "the official was deactivated").await?;
+    Ok(official)
 }
 
 /// Runs a versioned update and records it: the update only applies to the version read, so two

@@ -3,6 +3,7 @@
 
 mod audit;
 mod auth;
+mod grants;
 mod officials;
 mod ops;
 mod rosters;
@@ -45,6 +46,12 @@ pub fn api_v1(config: &mut ServiceConfig) {
         .service(rosters::submit_roster)
         .service(rosters::accept_roster)
         .service(rosters::return_roster)
+        .service(grants::list_grants)
+        .service(grants::create_grant)
+        .service(grants::get_grant)
+        .service(grants::revoke_grant)
+        .service(grants::list_official_grants)
+        .service(grants::grant_roster)
         .service(audit::list_audit_events);
 }
 

@@ -2,6 +2,7 @@
 //! records.
 
 pub mod audit_event;
+pub mod grant;
 pub mod idempotency_key;
 pub mod official;
 pub mod roster;
