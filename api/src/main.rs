@@ -44,6 +44,9 @@ enum Command {
         #[arg(long, env = "DVC_NEW_USER_PASSWORD", hide_env_values = true)]
         password: String,
     },
+    /// Record the 2021 provincial letter 3102/UBND-KSTT and its deadlines (R9); running it again
+    /// changes nothing.
+    LoadDirective,
     /// Import the statistics office's unit list (CSV); running it again changes nothing.
     ImportUnits {
         file: PathBuf,
@@ -73,6 +76,7 @@ async fn main() -> anyhow::Result<()> {
             let display_name = display_name.unwrap_or_else(|| username.clone());
             create_user(&settings, username, role, unit_id, display_name, password).await?;
         }
+        Command::LoadDirective => load_directive(&settings).await?,
         Command::ImportUnits { file, province } => import_units(&settings, &file, province.as_deref()).await?,
     }
     Ok(())
@@ -124,5 +128,24 @@ async fn import_units(settings: &Settings, file: &std::path::Path, province: Opt
     let summary = dvc_store::units::import(&tx, &Actor::system("cli"), &listed, &progress).await?;
     tx.commit().await.map_err(dvc_store::StoreError::from)?;
     eprintln!("done: {} created, {} updated, {} unchanged", summary.created, summary.updated, summary.unchanged);
+    Ok(())
+}
+
+async fn load_directive(settings: &Settings) -> anyhow::Result<()> {
+    let store = open_store(settings).await?;
+    let letter = dvc_domain::directive::letter_3102();
+    if let Some(existing) = dvc_store::directives::find_by_code(store.conn(), &letter.code).await? {
+        eprintln!("directive {} is already recorded ({})", existing.code, existing.id);
+        return Ok(());
+    }
+    let tx = store.begin().await?;
+    let directive = dvc_store::directives::create(&tx, &Actor::system("cli"), letter).await?;
+    tx.commit().await.map_err(dvc_store::StoreError::from)?;
+    eprintln!(
+        "recorded directive {} ({}) with {} milestones",
+        directive.code,
+        directive.id,
+        directive.milestones.len()
+    );
     Ok(())
 }

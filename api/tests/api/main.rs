@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
 mod auth;
+mod directives;
 mod errors;
 mod grants;
 mod helpers;
@@ -12,5 +13,6 @@ mod officials;
 mod openapi;
 mod operations;
 mod rosters;
+mod support;
 mod units;
 mod users;

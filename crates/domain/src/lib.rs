@@ -3,6 +3,7 @@
 //! Every newtype here has a private field and a `parse` constructor, so a value that exists is a valid
 //! one: the layers above never re-check what the type already guarantees.
 
+pub mod directive;
 pub mod error;
 pub mod grant;
 pub mod official;
@@ -10,11 +11,13 @@ pub mod person;
 pub mod policy;
 pub mod role;
 pub mod roster;
+pub mod support;
 pub mod text;
 pub mod time;
 pub mod unit;
 pub mod user;
 
+pub use directive::{Directive, DirectiveChanges, Milestone, MilestoneKey, NewDirective};
 pub use error::ParseError;
 pub use grant::{Grant, GrantFunction, GrantPeriod, GrantRefusal, NewGrant};
 pub use official::{Email, NewOfficial, Official, OfficialChanges, PortalAccount};
@@ -22,5 +25,6 @@ pub use person::{IdNumber, PersonName, PhoneNumber};
 pub use policy::{Action, Denied, Principal, Scope};
 pub use role::Role;
 pub use roster::{RawEntry, Roster, RosterEntry, RosterSource, RosterStatus, RosterUnits, RowError, ValidEntry};
+pub use support::{SupportChanges, SupportComment, SupportRequest, SupportStatus};
 pub use unit::{ListedUnit, NewUnit, Unit, UnitChanges, UnitCode, UnitKind, UnitName, UnitPath, Validity};
 pub use user::{DisplayName, NewUser, Password, User, UserChanges, Username};

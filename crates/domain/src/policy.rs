@@ -53,6 +53,12 @@ pub enum Action {
     ReadGrant,
     /// Granting or revoking a portal function: the Service Center's decision.
     ManageGrants,
+    ReadDirective,
+    ManageDirectives,
+    /// Opening, reading and commenting on a unit's support requests.
+    UseSupport,
+    /// Moving a support request's status: the Service Center's part.
+    ManageSupport,
 }
 
 /// Why an attempt is refused. The two are told apart on purpose: a role that may never act gets
@@ -90,7 +96,8 @@ impl Principal {
     fn role_allows(&self, action: Action) -> bool {
         match (self.role, action) {
             (Role::Admin, _) => true,
-            (_, Action::ReadUnit) => true,
+            (_, Action::ReadUnit | Action::ReadDirective) => true,
+            (Role::Manager | Role::Clerk | Role::Viewer, Action::UseSupport) => true,
             (Role::Manager, Action::ReadUser) => true,
             (Role::Manager, Action::ManageUser(target)) => Role::Manager.may_create(target),
             (

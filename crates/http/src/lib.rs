@@ -52,6 +52,8 @@ pub const UPLOAD_LIMIT: usize = 16 * 1024 * 1024;
         (name = "officials", description = "Officials at the one-stop desks (R1)"),
         (name = "rosters", description = "District rosters of desk officials (R2)"),
         (name = "grants", description = "The function of creating citizen accounts, granted to officials (R3)"),
+        (name = "directives", description = "Directives and their deadlines (R9)"),
+        (name = "support", description = "Support requests from units to the Service Center (R6)"),
         (name = "audit", description = "The audit trail"),
         (name = "operations", description = "Health, readiness and metrics"),
     )

@@ -3,6 +3,7 @@
 //! the transaction of the change itself.
 
 pub mod audit;
+pub mod directives;
 mod entity;
 mod error;
 pub mod grants;
@@ -12,6 +13,7 @@ pub mod officials;
 mod page;
 pub mod pii;
 pub mod rosters;
+pub mod support;
 pub mod units;
 pub mod users;
 

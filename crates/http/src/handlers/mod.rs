@@ -3,11 +3,13 @@
 
 mod audit;
 mod auth;
+mod directives;
 mod grants;
 mod officials;
 mod ops;
 mod rosters;
 mod scope;
+mod support;
 mod units;
 mod users;
 
@@ -52,6 +54,15 @@ pub fn api_v1(config: &mut ServiceConfig) {
         .service(grants::revoke_grant)
         .service(grants::list_official_grants)
         .service(grants::grant_roster)
+        .service(directives::list_directives)
+        .service(directives::create_directive)
+        .service(directives::get_directive)
+        .service(directives::patch_directive)
+        .service(support::list_support_requests)
+        .service(support::open_support_request)
+        .service(support::get_support_request)
+        .service(support::patch_support_request)
+        .service(support::comment_support_request)
         .service(audit::list_audit_events);
 }
 

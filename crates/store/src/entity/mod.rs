@@ -2,6 +2,7 @@
 //! records.
 
 pub mod audit_event;
+pub mod directive;
 pub mod grant;
 pub mod idempotency_key;
 pub mod official;
@@ -9,6 +10,8 @@ pub mod roster;
 pub mod roster_entry;
 pub mod server_secret;
 pub mod signing_key;
+pub mod support_comment;
+pub mod support_request;
 pub mod unit;
 pub mod unit_successor;
 pub mod user;
