@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::problems::Reading;
+
 use crate::error::ApiError;
 use crate::pagination::{ListResponse, PageQuery};
 use crate::{AppState, Caller};
@@ -63,9 +65,7 @@ pub struct AuditQuery {
     security(("bearer" = [])),
     responses(
         (status = 200, body = ListResponse<AuditEventResponse>),
-        (status = 400, body = crate::Problem, content_type = "application/problem+json"),
-        (status = 401, body = crate::Problem, content_type = "application/problem+json"),
-        (status = 403, body = crate::Problem, content_type = "application/problem+json"),
+        Reading,
     )
 )]
 #[get("/audit-events")]

@@ -3,6 +3,7 @@ use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::problems::{IssuingToken, SignedIn};
 use super::users::UserResponse;
 use crate::auth::password;
 use crate::error::ApiError;
@@ -50,9 +51,7 @@ impl TokenRequest {
     request_body = TokenRequest,
     responses(
         (status = 200, body = TokenResponse),
-        (status = 400, body = crate::Problem, content_type = "application/problem+json"),
-        (status = 401, body = crate::Problem, content_type = "application/problem+json"),
-        (status = 422, body = crate::Problem, content_type = "application/problem+json"),
+        IssuingToken,
     )
 )]
 #[post("/auth/token")]
@@ -80,7 +79,7 @@ pub async fn issue_token(state: web::Data<AppState>, body: web::Json<TokenReques
     security(("bearer" = [])),
     responses(
         (status = 200, body = UserResponse),
-        (status = 401, body = crate::Problem, content_type = "application/problem+json"),
+        SignedIn,
     )
 )]
 #[get("/auth/me")]

@@ -8,13 +8,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::problems::{Changing, Creating, Reading};
+
 use crate::error::{ApiError, Fields};
 use crate::extract::{IdempotencyKey, IfMatch};
 use crate::pagination::{ListResponse, PageQuery};
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
 use crate::{AppState, Caller};
-
-const PROBLEM: &str = "application/problem+json";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -122,8 +122,7 @@ fn milestones(dtos: &[MilestoneDto]) -> Vec<Milestone> {
     security(("bearer" = [])),
     responses(
         (status = 200, body = ListResponse<DirectiveResponse>),
-        (status = 400, body = crate::Problem, content_type = PROBLEM),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
+        Reading,
     )
 )]
 #[get("/directives")]
@@ -146,11 +145,7 @@ pub async fn list_directives(
     security(("bearer" = [])),
     responses(
         (status = 201, body = DirectiveResponse),
-        (status = 400, body = crate::Problem, content_type = PROBLEM),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
-        (status = 409, body = crate::Problem, content_type = PROBLEM),
-        (status = 422, body = crate::Problem, content_type = PROBLEM),
+        Creating,
     )
 )]
 #[post("/directives")]
@@ -184,8 +179,7 @@ pub async fn create_directive(
     security(("bearer" = [])),
     responses(
         (status = 200, body = DirectiveResponse),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 404, body = crate::Problem, content_type = PROBLEM),
+        Reading,
     )
 )]
 #[get("/directives/{id}")]
@@ -208,12 +202,7 @@ pub async fn get_directive(
     security(("bearer" = [])),
     responses(
         (status = 200, body = DirectiveResponse),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
-        (status = 404, body = crate::Problem, content_type = PROBLEM),
-        (status = 409, body = crate::Problem, content_type = PROBLEM),
-        (status = 412, body = crate::Problem, content_type = PROBLEM),
-        (status = 422, body = crate::Problem, content_type = PROBLEM),
+        Changing,
     )
 )]
 #[patch("/directives/{id}")]

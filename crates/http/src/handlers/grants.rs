@@ -11,13 +11,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::problems::{Changing, Creating, Reading};
+
 use crate::error::{ApiError, Fields};
 use crate::extract::{IdempotencyKey, IfMatch};
 use crate::pagination::{ListResponse, PageQuery};
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
 use crate::{AppState, Caller};
-
-const PROBLEM: &str = "application/problem+json";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -175,11 +175,7 @@ async fn visible_official(
     security(("bearer" = [])),
     responses(
         (status = 201, body = GrantResponse),
-        (status = 400, body = crate::Problem, content_type = PROBLEM),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
-        (status = 409, body = crate::Problem, content_type = PROBLEM),
-        (status = 422, body = crate::Problem, content_type = PROBLEM),
+        Creating,
     )
 )]
 #[post("/grants")]
@@ -219,9 +215,7 @@ pub async fn create_grant(
     security(("bearer" = [])),
     responses(
         (status = 200, body = ListResponse<GrantResponse>),
-        (status = 400, body = crate::Problem, content_type = PROBLEM),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
+        Reading,
     )
 )]
 #[get("/grants")]
@@ -261,9 +255,7 @@ async fn grant_for(
     security(("bearer" = [])),
     responses(
         (status = 200, body = GrantResponse),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
-        (status = 404, body = crate::Problem, content_type = PROBLEM),
+        Reading,
     )
 )]
 #[get("/grants/{id}")]
@@ -285,12 +277,7 @@ pub async fn get_grant(
     security(("bearer" = [])),
     responses(
         (status = 200, body = GrantResponse),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
-        (status = 404, body = crate::Problem, content_type = PROBLEM),
-        (status = 409, body = crate::Problem, content_type = PROBLEM),
-        (status = 412, body = crate::Problem, content_type = PROBLEM),
-        (status = 422, body = crate::Problem, content_type = PROBLEM),
+        Changing,
     )
 )]
 #[post("/grants/{id}/revoke")]
@@ -322,10 +309,7 @@ pub async fn revoke_grant(
     security(("bearer" = [])),
     responses(
         (status = 200, body = ListResponse<GrantResponse>),
-        (status = 400, body = crate::Problem, content_type = PROBLEM),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
-        (status = 404, body = crate::Problem, content_type = PROBLEM),
+        Reading,
     )
 )]
 #[get("/officials/{id}/grants")]
@@ -355,11 +339,7 @@ pub async fn list_official_grants(
     security(("bearer" = [])),
     responses(
         (status = 200, body = RosterGrantsResponse),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
-        (status = 404, body = crate::Problem, content_type = PROBLEM),
-        (status = 409, body = crate::Problem, content_type = PROBLEM),
-        (status = 422, body = crate::Problem, content_type = PROBLEM),
+        Changing,
     )
 )]
 #[post("/rosters/{id}/grants")]

@@ -7,6 +7,7 @@ mod directives;
 mod grants;
 mod officials;
 mod ops;
+mod problems;
 mod rosters;
 mod scope;
 mod support;

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::problems::{Changing, Creating, Reading};
 use super::scope::unit_in_scope;
 use crate::error::{ApiError, Fields};
 use crate::extract::{IdempotencyKey, IfMatch};
@@ -19,8 +20,6 @@ use crate::pagination::{ListResponse, PageQuery};
 use crate::patch::Patch;
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
 use crate::{AppState, Caller};
-
-const PROBLEM: &str = "application/problem+json";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -227,9 +226,7 @@ fn parse_changes(body: PatchOfficial) -> Result<OfficialChanges, ApiError> {
     security(("bearer" = [])),
     responses(
         (status = 200, body = ListResponse<OfficialResponse>),
-        (status = 400, body = crate::Problem, content_type = PROBLEM),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
+        Reading,
     )
 )]
 #[get("/officials")]
@@ -270,11 +267,7 @@ pub async fn list_officials(
     security(("bearer" = [])),
     responses(
         (status = 201, body = OfficialResponse),
-        (status = 400, body = crate::Problem, content_type = PROBLEM),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
-        (status = 409, body = crate::Problem, content_type = PROBLEM),
-        (status = 422, body = crate::Problem, content_type = PROBLEM),
+        Creating,
     )
 )]
 #[post("/officials")]
@@ -318,9 +311,7 @@ async fn official_for(
     security(("bearer" = [])),
     responses(
         (status = 200, body = OfficialResponse),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
-        (status = 404, body = crate::Problem, content_type = PROBLEM),
+        Reading,
     )
 )]
 #[get("/officials/{id}")]
@@ -343,12 +334,7 @@ pub async fn get_official(
     security(("bearer" = [])),
     responses(
         (status = 200, body = OfficialResponse),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
-        (status = 404, body = crate::Problem, content_type = PROBLEM),
-        (status = 409, body = crate::Problem, content_type = PROBLEM),
-        (status = 412, body = crate::Problem, content_type = PROBLEM),
-        (status = 422, body = crate::Problem, content_type = PROBLEM),
+        Changing,
     )
 )]
 #[patch("/officials/{id}")]
@@ -381,12 +367,7 @@ pub async fn patch_official(
     security(("bearer" = [])),
     responses(
         (status = 200, body = OfficialResponse),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
-        (status = 404, body = crate::Problem, content_type = PROBLEM),
-        (status = 409, body = crate::Problem, content_type = PROBLEM),
-        (status = 412, body = crate::Problem, content_type = PROBLEM),
-        (status = 422, body = crate::Problem, content_type = PROBLEM),
+        Changing,
     )
 )]
 #[post("/officials/{id}/deactivate")]

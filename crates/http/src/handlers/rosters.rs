@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::problems::{Changing, Creating, Reading, SignedIn};
 use super::scope::unit_in_scope;
 use crate::error::{ApiError, Fields};
 use crate::extract::{IdempotencyKey, IfMatch, LargeJson};
@@ -20,7 +21,6 @@ use crate::pagination::{ListResponse, PageQuery};
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
 use crate::{AppState, Caller};
 
-const PROBLEM: &str = "application/problem+json";
 /// The most rows a roster may have: a province's desks, many times over.
 pub const MAX_ENTRIES: usize = 10_000;
 
@@ -255,10 +255,7 @@ pub fn check_size(count: usize) -> Result<(), ApiError> {
     security(("bearer" = [])),
     responses(
         (status = 201, body = RosterResponse),
-        (status = 400, body = crate::Problem, content_type = PROBLEM),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
-        (status = 422, body = crate::Problem, content_type = PROBLEM),
+        Creating,
     )
 )]
 #[post("/rosters")]
@@ -287,9 +284,7 @@ pub async fn create_roster(
     security(("bearer" = [])),
     responses(
         (status = 200, body = ListResponse<RosterResponse>),
-        (status = 400, body = crate::Problem, content_type = PROBLEM),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
+        Reading,
     )
 )]
 #[get("/rosters")]
@@ -327,9 +322,7 @@ async fn roster_for(
     security(("bearer" = [])),
     responses(
         (status = 200, body = RosterResponse),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
-        (status = 404, body = crate::Problem, content_type = PROBLEM),
+        Reading,
     )
 )]
 #[get("/rosters/{id}")]
@@ -352,13 +345,7 @@ pub async fn get_roster(
     security(("bearer" = [])),
     responses(
         (status = 200, body = RosterResponse),
-        (status = 400, body = crate::Problem, content_type = PROBLEM),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
-        (status = 404, body = crate::Problem, content_type = PROBLEM),
-        (status = 409, body = crate::Problem, content_type = PROBLEM),
-        (status = 412, body = crate::Problem, content_type = PROBLEM),
-        (status = 422, body = crate::Problem, content_type = PROBLEM),
+        Changing,
     )
 )]
 #[patch("/rosters/{id}")]
@@ -390,12 +377,7 @@ pub async fn patch_roster(
     security(("bearer" = [])),
     responses(
         (status = 200, body = RosterResponse),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
-        (status = 404, body = crate::Problem, content_type = PROBLEM),
-        (status = 409, body = crate::Problem, content_type = PROBLEM),
-        (status = 412, body = crate::Problem, content_type = PROBLEM),
-        (status = 422, body = crate::Problem, content_type = PROBLEM),
+        Changing,
     )
 )]
 #[post("/rosters/{id}/submit")]
@@ -422,11 +404,7 @@ pub async fn submit_roster(
     security(("bearer" = [])),
     responses(
         (status = 200, body = AcceptResponse),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
-        (status = 404, body = crate::Problem, content_type = PROBLEM),
-        (status = 409, body = crate::Problem, content_type = PROBLEM),
-        (status = 412, body = crate::Problem, content_type = PROBLEM),
+        Changing,
     )
 )]
 #[post("/rosters/{id}/accept")]
@@ -462,12 +440,7 @@ pub async fn accept_roster(
     security(("bearer" = [])),
     responses(
         (status = 200, body = RosterResponse),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
-        (status = 404, body = crate::Problem, content_type = PROBLEM),
-        (status = 409, body = crate::Problem, content_type = PROBLEM),
-        (status = 412, body = crate::Problem, content_type = PROBLEM),
-        (status = 422, body = crate::Problem, content_type = PROBLEM),
+        Changing,
     )
 )]
 #[post("/rosters/{id}/return")]
@@ -543,11 +516,7 @@ async fn provider_unit(state: &AppState, principal: &Principal, sheet: &Sheet) -
     security(("bearer" = [])),
     responses(
         (status = 201, body = RosterResponse),
-        (status = 400, body = crate::Problem, content_type = PROBLEM),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
-        (status = 413, body = crate::Problem, content_type = PROBLEM),
-        (status = 422, body = crate::Problem, content_type = PROBLEM),
+        Creating,
     )
 )]
 #[post("/rosters/import")]
@@ -594,7 +563,7 @@ pub async fn import_roster(
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The form", content_type = XLSX, body = Vec<u8>),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
+        SignedIn,
     )
 )]
 #[get("/rosters/template.xlsx")]

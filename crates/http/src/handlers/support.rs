@@ -8,14 +8,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::problems::{Changing, Commenting, Creating, Reading};
 use super::scope::unit_in_scope;
 use crate::error::{ApiError, Fields};
 use crate::extract::{IdempotencyKey, IfMatch};
 use crate::pagination::{ListResponse, PageQuery};
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
 use crate::{AppState, Caller};
-
-const PROBLEM: &str = "application/problem+json";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -134,9 +133,7 @@ pub struct SupportQuery {
     security(("bearer" = [])),
     responses(
         (status = 200, body = ListResponse<SupportRequestResponse>),
-        (status = 400, body = crate::Problem, content_type = PROBLEM),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
+        Reading,
     )
 )]
 #[get("/support-requests")]
@@ -161,10 +158,7 @@ pub async fn list_support_requests(
     security(("bearer" = [])),
     responses(
         (status = 201, body = SupportRequestResponse),
-        (status = 400, body = crate::Problem, content_type = PROBLEM),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
-        (status = 422, body = crate::Problem, content_type = PROBLEM),
+        Creating,
     )
 )]
 #[post("/support-requests")]
@@ -208,9 +202,7 @@ async fn visible_request(
     security(("bearer" = [])),
     responses(
         (status = 200, body = SupportRequestResponse),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
-        (status = 404, body = crate::Problem, content_type = PROBLEM),
+        Reading,
     )
 )]
 #[get("/support-requests/{id}")]
@@ -232,11 +224,7 @@ pub async fn get_support_request(
     security(("bearer" = [])),
     responses(
         (status = 200, body = SupportRequestResponse),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
-        (status = 404, body = crate::Problem, content_type = PROBLEM),
-        (status = 412, body = crate::Problem, content_type = PROBLEM),
-        (status = 422, body = crate::Problem, content_type = PROBLEM),
+        Changing,
     )
 )]
 #[patch("/support-requests/{id}")]
@@ -277,10 +265,7 @@ pub async fn patch_support_request(
     security(("bearer" = [])),
     responses(
         (status = 201, body = SupportRequestResponse),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
-        (status = 404, body = crate::Problem, content_type = PROBLEM),
-        (status = 422, body = crate::Problem, content_type = PROBLEM),
+        Commenting,
     )
 )]
 #[post("/support-requests/{id}/comments")]

@@ -9,14 +9,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::problems::{Changing, Creating, Reading};
+
 use crate::error::{ApiError, Fields};
 use crate::extract::{IdempotencyKey, IfMatch};
 use crate::pagination::{ListResponse, PageQuery};
 use crate::patch::Patch;
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
 use crate::{AppState, Caller};
-
-const PROBLEM: &str = "application/problem+json";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -186,8 +186,7 @@ async fn list_page(
     security(("bearer" = [])),
     responses(
         (status = 200, body = ListResponse<UnitResponse>),
-        (status = 400, body = crate::Problem, content_type = PROBLEM),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
+        Reading,
     )
 )]
 #[get("/units")]
@@ -208,9 +207,7 @@ pub async fn list_units(
     security(("bearer" = [])),
     responses(
         (status = 200, body = ListResponse<UnitResponse>),
-        (status = 400, body = crate::Problem, content_type = PROBLEM),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 404, body = crate::Problem, content_type = PROBLEM),
+        Reading,
     )
 )]
 #[get("/units/{id}/children")]
@@ -234,8 +231,7 @@ pub async fn list_children(
     security(("bearer" = [])),
     responses(
         (status = 200, body = UnitResponse),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 404, body = crate::Problem, content_type = PROBLEM),
+        Reading,
     )
 )]
 #[get("/units/{id}")]
@@ -277,11 +273,7 @@ fn parse_new_unit(body: &CreateUnit) -> Result<NewUnit, ApiError> {
     security(("bearer" = [])),
     responses(
         (status = 201, body = UnitResponse),
-        (status = 400, body = crate::Problem, content_type = PROBLEM),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
-        (status = 409, body = crate::Problem, content_type = PROBLEM),
-        (status = 422, body = crate::Problem, content_type = PROBLEM),
+        Creating,
     )
 )]
 #[post("/units")]
@@ -331,12 +323,7 @@ fn parse_changes(body: PatchUnit) -> Result<UnitChanges, ApiError> {
     security(("bearer" = [])),
     responses(
         (status = 200, body = UnitResponse),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
-        (status = 404, body = crate::Problem, content_type = PROBLEM),
-        (status = 409, body = crate::Problem, content_type = PROBLEM),
-        (status = 412, body = crate::Problem, content_type = PROBLEM),
-        (status = 422, body = crate::Problem, content_type = PROBLEM),
+        Changing,
     )
 )]
 #[patch("/units/{id}")]
@@ -364,11 +351,7 @@ pub async fn patch_unit(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
-        (status = 404, body = crate::Problem, content_type = PROBLEM),
-        (status = 409, body = crate::Problem, content_type = PROBLEM),
-        (status = 412, body = crate::Problem, content_type = PROBLEM),
+        Changing,
     )
 )]
 #[delete("/units/{id}")]
@@ -416,11 +399,7 @@ impl From<ImportSummary> for ImportResponse {
     security(("bearer" = [])),
     responses(
         (status = 200, body = ImportResponse),
-        (status = 400, body = crate::Problem, content_type = PROBLEM),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
-        (status = 413, body = crate::Problem, content_type = PROBLEM),
-        (status = 422, body = crate::Problem, content_type = PROBLEM),
+        Creating,
     )
 )]
 #[post("/units/import")]

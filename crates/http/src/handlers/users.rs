@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use dvc_domain::{Action, DisplayName, NewUser, Password, Principal, Role, User, UserChanges, Username};
 use dvc_store::{Actor, Tx, users};
 
+use super::problems::{Changing, Creating, Reading};
 use super::scope::unit_in_scope;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -107,8 +108,6 @@ pub struct PatchUser {
     pub password: Option<String>,
 }
 
-const PROBLEM: &str = "application/problem+json";
-
 /// Lists the users whose scope unit lies in the caller's subtree.
 #[utoipa::path(
     tag = "users",
@@ -117,9 +116,7 @@ const PROBLEM: &str = "application/problem+json";
     security(("bearer" = [])),
     responses(
         (status = 200, body = ListResponse<UserResponse>),
-        (status = 400, body = crate::Problem, content_type = PROBLEM),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
+        Reading,
     )
 )]
 #[get("/users")]
@@ -142,11 +139,7 @@ pub async fn list_users(
     security(("bearer" = [])),
     responses(
         (status = 201, body = UserResponse),
-        (status = 400, body = crate::Problem, content_type = PROBLEM),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
-        (status = 409, body = crate::Problem, content_type = PROBLEM),
-        (status = 422, body = crate::Problem, content_type = PROBLEM),
+        Creating,
     )
 )]
 #[post("/users")]
@@ -211,9 +204,7 @@ async fn visible_user(
     security(("bearer" = [])),
     responses(
         (status = 200, body = UserResponse),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
-        (status = 404, body = crate::Problem, content_type = PROBLEM),
+        Reading,
     )
 )]
 #[get("/users/{id}")]
@@ -235,11 +226,7 @@ pub async fn get_user(
     security(("bearer" = [])),
     responses(
         (status = 200, body = UserResponse),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
-        (status = 404, body = crate::Problem, content_type = PROBLEM),
-        (status = 412, body = crate::Problem, content_type = PROBLEM),
-        (status = 422, body = crate::Problem, content_type = PROBLEM),
+        Changing,
     )
 )]
 #[patch("/users/{id}")]
@@ -276,11 +263,7 @@ pub async fn patch_user(
     security(("bearer" = [])),
     responses(
         (status = 200, body = UserResponse),
-        (status = 401, body = crate::Problem, content_type = PROBLEM),
-        (status = 403, body = crate::Problem, content_type = PROBLEM),
-        (status = 404, body = crate::Problem, content_type = PROBLEM),
-        (status = 412, body = crate::Problem, content_type = PROBLEM),
-        (status = 422, body = crate::Problem, content_type = PROBLEM),
+        Changing,
     )
 )]
 #[post("/users/{id}/deactivate")]
