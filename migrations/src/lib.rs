@@ -7,6 +7,7 @@ mod m20261127_000001_foundation;
 mod m20261127_000002_officials;
 mod m20261127_000003_rosters;
 mod m20261127_000004_grants_directives_support;
+mod m20261127_000005_login_attempts;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000002_officials::Migration),
             Box::new(m20261127_000003_rosters::Migration),
             Box::new(m20261127_000004_grants_directives_support::Migration),
+            Box::new(m20261127_000005_login_attempts::Migration),
         ]
     }
 }

@@ -168,3 +168,61 @@ async fn a_deactivated_users_token_stops_working() {
         .unwrap();
     problem(login, 401).await;
 }
+
+#[tokio::test]
+async fn repeated_failures_are_throttled_for_every_process() {
+    let app = spawn_app().await;
+    let attempt = |address: String, username: &'static str, password: &'static str| {
+        let client = app.client.clone();
+        async move {
+            client
+                .post(format!("{address}/api/v1/auth/token"))
+                .json(&json!({"username": username, "password": password}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for _ in 0..5 {
+        problem(attempt(app.address.clone(), "admin", "not-the-password").await, 401).await;
+    }
+    // Another process on the same database counts the same failures.
+    let second = start(&settings_for(&app.database_url)).await;
+    let throttled = attempt(second, "admin", ADMIN_PASSWORD).await;
+    let retry_after: i64 = throttled.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=900).contains(&retry_after), "{retry_after}");
+    problem(throttled, 429).await;
+
+    // An unknown username is throttled the same way, so the answers do not tell which exist.
+    for _ in 0..5 {
+        problem(attempt(app.address.clone(), "nobody", "not-the-password").await, 401).await;
+    }
+    problem(attempt(app.address.clone(), "nobody", "not-the-password").await, 429).await;
+}
+
+#[tokio::test]
+async fn a_successful_login_forgets_earlier_failures() {
+    let app = spawn_app().await;
+    for _ in 0..4 {
+        let response = app
+            .client
+            .post(app.url("/api/v1/auth/token"))
+            .json(&json!({"username": "admin", "password": "wrong-password!"}))
+            .send()
+            .await
+            .unwrap();
+        problem(response, 401).await;
+    }
+    app.login("admin", ADMIN_PASSWORD).await;
+    for _ in 0..4 {
+        let response = app
+            .client
+            .post(app.url("/api/v1/auth/token"))
+            .json(&json!({"username": "admin", "password": "wrong-password!"}))
+            .send()
+            .await
+            .unwrap();
+        problem(response, 401).await;
+    }
+    app.login("admin", ADMIN_PASSWORD).await;
+}

@@ -61,6 +61,8 @@ pub enum ApiError {
     PreconditionFailed,
     #[error("payload too large")]
     PayloadTooLarge,
+    #[error("too many requests")]
+    TooManyRequests { retry_after: chrono::TimeDelta },
     #[error("invalid values")]
     Validation(Vec<FieldError>),
     #[error("unavailable: {0}")]
@@ -87,6 +89,7 @@ impl ApiError {
             ApiError::Conflict { .. } => ("conflict", "Conflict"),
             ApiError::PreconditionFailed => ("precondition-failed", "Precondition failed"),
             ApiError::PayloadTooLarge => ("payload-too-large", "Request body too large"),
+            ApiError::TooManyRequests { .. } => ("too-many-requests", "Too many attempts"),
             ApiError::Validation(_) => ("validation", "Invalid values"),
             ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
             ApiError::Internal(_) => ("internal", "Internal error"),
@@ -102,6 +105,7 @@ impl ApiError {
             ApiError::Conflict { detail, .. } => detail.clone(),
             ApiError::PreconditionFailed => "the resource changed since it was read; read it again".to_owned(),
             ApiError::PayloadTooLarge => "the request body exceeds the limit".to_owned(),
+            ApiError::TooManyRequests { .. } => "too many failed attempts; wait before trying again".to_owned(),
             ApiError::Validation(_) => "some values are invalid; see errors".to_owned(),
             ApiError::Unavailable(_) => "the database is unreachable; retry shortly".to_owned(),
             ApiError::Internal(_) => "an unexpected error occurred; it has been logged".to_owned(),
@@ -133,6 +137,7 @@ impl ResponseError for ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -168,6 +173,11 @@ impl ResponseError for ApiError {
             }
             ApiError::Unavailable(_) => {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            ApiError::TooManyRequests { retry_after } => {
+                // Whole seconds, rounded up, and at least one: a client that waits this long gets in.
+                let seconds = (retry_after.num_milliseconds() + 999).div_euclid(1000).max(1);
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
             }
             _ => {}
         }

@@ -14,6 +14,7 @@ mod page;
 pub mod pii;
 pub mod rosters;
 pub mod support;
+pub mod throttle;
 pub mod units;
 pub mod users;
 

@@ -104,4 +104,10 @@ pub enum IssuingToken {
     Unauthorized(Problem),
     #[response(status = 422, description = INVALID, content_type = PROBLEM)]
     Invalid(Problem),
+    #[response(
+        status = 429,
+        description = "Too many failed logins for this username or address; retry after the Retry-After seconds",
+        content_type = PROBLEM
+    )]
+    TooManyRequests(Problem),
 }

@@ -5,6 +5,7 @@ pub mod audit_event;
 pub mod directive;
 pub mod grant;
 pub mod idempotency_key;
+pub mod login_attempt;
 pub mod official;
 pub mod roster;
 pub mod roster_entry;
