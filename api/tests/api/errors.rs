@@ -41,6 +41,7 @@ async fn oversized_bodies_are_413() {
 async fn bad_paths_and_queries_are_400() {
     let app = spawn_app().await;
     problem(app.get("/api/v1/units/not-a-uuid", &app.admin).await, 400).await;
+    problem(app.get("/api/v1/units/abc-def", &app.admin).await, 400).await;
     problem(app.get("/api/v1/units?kind=planet", &app.admin).await, 400).await;
     problem(app.get("/api/v1/audit-events?from=yesterday", &app.admin).await, 400).await;
 }
@@ -58,6 +59,10 @@ async fn unknown_routes_are_404_and_wrong_methods_405() {
         .await
         .unwrap();
     assert_eq!(response.headers()["allow"], "DELETE, GET, PATCH");
+    problem(response, 405).await;
+    // A literal route is not an id: PATCH /rosters/import is a wrong method, not a bad id.
+    let response = app.request(Method::PATCH, "/api/v1/rosters/import", &app.admin).send().await.unwrap();
+    assert_eq!(response.headers()["allow"], "POST");
     problem(response, 405).await;
 }
 

@@ -1,5 +1,6 @@
-//! Answers for requests no handler takes: 405 with `Allow` when the path exists under another
-//! method, else 404, both as problem+json. The paths and methods come from the OpenAPI document,
+//! Answers for requests no handler takes, as problem+json: 405 with `Allow` when the path exists
+//! under another method, 400 when it exists under this method but a path parameter has the wrong
+//! shape (an id that is not a UUID), else 404. The paths and methods come from the OpenAPI document,
 //! so the table cannot drift from the routes.
 
 use actix_web::http::{Method, StatusCode, header};
@@ -38,19 +39,26 @@ impl RouteTable {
         Self { routes }
     }
 
-    /// The methods the path answers to, if any route matches it.
+    /// The methods the path answers to, if any route matches it. A literal route (`/rosters/import`)
+    /// outranks a templated one (`/rosters/{id}`), as the router ranks them.
     fn allowed(&self, path: &str) -> Vec<String> {
         let segments: Vec<&str> = path.split('/').collect();
-        let mut allowed: Vec<String> = self
-            .routes
-            .iter()
-            .filter(|(template, _)| template_matches(template, &segments))
+        let matching: Vec<_> =
+            self.routes.iter().filter(|(template, _)| template_matches(template, &segments)).collect();
+        let most_literal = matching.iter().map(|(template, _)| literal_count(template)).max();
+        let mut allowed: Vec<String> = matching
+            .into_iter()
+            .filter(|(template, _)| Some(literal_count(template)) == most_literal)
             .flat_map(|(_, methods)| methods.iter().cloned())
             .collect();
         allowed.sort();
         allowed.dedup();
         allowed
     }
+}
+
+fn literal_count(template: &[String]) -> usize {
+    template.iter().filter(|segment| !segment.starts_with('{')).count()
 }
 
 fn template_matches(template: &[String], segments: &[&str]) -> bool {
@@ -63,10 +71,12 @@ fn template_matches(template: &[String], segments: &[&str]) -> bool {
 
 pub async fn unknown_route(req: HttpRequest, routes: web::Data<RouteTable>) -> HttpResponse {
     let allowed = routes.allowed(req.path());
-    if allowed.is_empty()
-        || allowed.iter().any(|method| Method::from_bytes(method.as_bytes()).ok().as_ref() == Some(req.method()))
-    {
+    if allowed.is_empty() {
         return problem_response(StatusCode::NOT_FOUND, "not-found", "Not found", "no such resource".to_owned());
+    }
+    if allowed.iter().any(|method| Method::from_bytes(method.as_bytes()).ok().as_ref() == Some(req.method())) {
+        let detail = "a path parameter is not valid: ids are UUIDs".to_owned();
+        return problem_response(StatusCode::BAD_REQUEST, "bad-request", "Bad request", detail);
     }
     let mut response = problem_response(
         StatusCode::METHOD_NOT_ALLOWED,
@@ -90,6 +100,7 @@ mod tests {
             routes: vec![
                 (segments("/api/v1/units"), vec!["GET".into(), "POST".into()]),
                 (segments("/api/v1/units/{id}"), vec!["GET".into(), "PATCH".into(), "DELETE".into()]),
+                (segments("/api/v1/units/import"), vec!["POST".into()]),
             ],
         }
     }
@@ -100,5 +111,6 @@ mod tests {
         assert_eq!(table().allowed("/api/v1/units"), vec!["GET", "POST"]);
         assert!(table().allowed("/api/v1/unknown").is_empty());
         assert!(table().allowed("/api/v1/units/abc/def").is_empty());
+        assert_eq!(table().allowed("/api/v1/units/import"), vec!["POST"], "a literal route outranks a template");
     }
 }

@@ -182,7 +182,7 @@ pub async fn create_directive(
         Reading,
     )
 )]
-#[get("/directives/{id}")]
+#[get("/directives/{id:[0-9a-fA-F-]+}")]
 pub async fn get_directive(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -205,7 +205,7 @@ pub async fn get_directive(
         Changing,
     )
 )]
-#[patch("/directives/{id}")]
+#[patch("/directives/{id:[0-9a-fA-F-]+}")]
 pub async fn patch_directive(
     state: web::Data<AppState>,
     Caller(principal): Caller,

@@ -258,7 +258,7 @@ async fn grant_for(
         Reading,
     )
 )]
-#[get("/grants/{id}")]
+#[get("/grants/{id:[0-9a-fA-F-]+}")]
 pub async fn get_grant(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -280,7 +280,7 @@ pub async fn get_grant(
         Changing,
     )
 )]
-#[post("/grants/{id}/revoke")]
+#[post("/grants/{id:[0-9a-fA-F-]+}/revoke")]
 pub async fn revoke_grant(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -312,7 +312,7 @@ pub async fn revoke_grant(
         Reading,
     )
 )]
-#[get("/officials/{id}/grants")]
+#[get("/officials/{id:[0-9a-fA-F-]+}/grants")]
 pub async fn list_official_grants(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -342,7 +342,7 @@ pub async fn list_official_grants(
         Changing,
     )
 )]
-#[post("/rosters/{id}/grants")]
+#[post("/rosters/{id:[0-9a-fA-F-]+}/grants")]
 pub async fn grant_roster(
     state: web::Data<AppState>,
     Caller(principal): Caller,

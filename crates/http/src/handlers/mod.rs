@@ -18,7 +18,9 @@ use utoipa::Modify;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-/// Routes under `/api/v1`.
+/// Routes under `/api/v1`. Ids in paths match only hex digits and dashes (`{id:[0-9a-fA-F-]+}`), so
+/// that a literal route such as `/rosters/import` never falls into an `{id}` route under another
+/// method; a segment of another shape reaches the fallback, which answers 400, 404 or 405.
 pub fn api_v1(config: &mut ServiceConfig) {
     config
         .service(auth::issue_token)

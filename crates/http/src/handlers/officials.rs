@@ -314,7 +314,7 @@ async fn official_for(
         Reading,
     )
 )]
-#[get("/officials/{id}")]
+#[get("/officials/{id:[0-9a-fA-F-]+}")]
 pub async fn get_official(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -337,7 +337,7 @@ pub async fn get_official(
         Changing,
     )
 )]
-#[patch("/officials/{id}")]
+#[patch("/officials/{id:[0-9a-fA-F-]+}")]
 pub async fn patch_official(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -370,7 +370,7 @@ pub async fn patch_official(
         Changing,
     )
 )]
-#[post("/officials/{id}/deactivate")]
+#[post("/officials/{id:[0-9a-fA-F-]+}/deactivate")]
 pub async fn deactivate_official(
     state: web::Data<AppState>,
     Caller(principal): Caller,

@@ -325,7 +325,7 @@ async fn roster_for(
         Reading,
     )
 )]
-#[get("/rosters/{id}")]
+#[get("/rosters/{id:[0-9a-fA-F-]+}")]
 pub async fn get_roster(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -348,7 +348,7 @@ pub async fn get_roster(
         Changing,
     )
 )]
-#[patch("/rosters/{id}")]
+#[patch("/rosters/{id:[0-9a-fA-F-]+}")]
 pub async fn patch_roster(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -380,7 +380,7 @@ pub async fn patch_roster(
         Changing,
     )
 )]
-#[post("/rosters/{id}/submit")]
+#[post("/rosters/{id:[0-9a-fA-F-]+}/submit")]
 pub async fn submit_roster(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -407,7 +407,7 @@ pub async fn submit_roster(
         Changing,
     )
 )]
-#[post("/rosters/{id}/accept")]
+#[post("/rosters/{id:[0-9a-fA-F-]+}/accept")]
 pub async fn accept_roster(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -443,7 +443,7 @@ pub async fn accept_roster(
         Changing,
     )
 )]
-#[post("/rosters/{id}/return")]
+#[post("/rosters/{id:[0-9a-fA-F-]+}/return")]
 pub async fn return_roster(
     state: web::Data<AppState>,
     Caller(principal): Caller,

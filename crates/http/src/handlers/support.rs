@@ -205,7 +205,7 @@ async fn visible_request(
         Reading,
     )
 )]
-#[get("/support-requests/{id}")]
+#[get("/support-requests/{id:[0-9a-fA-F-]+}")]
 pub async fn get_support_request(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -227,7 +227,7 @@ pub async fn get_support_request(
         Changing,
     )
 )]
-#[patch("/support-requests/{id}")]
+#[patch("/support-requests/{id:[0-9a-fA-F-]+}")]
 pub async fn patch_support_request(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -268,7 +268,7 @@ pub async fn patch_support_request(
         Commenting,
     )
 )]
-#[post("/support-requests/{id}/comments")]
+#[post("/support-requests/{id:[0-9a-fA-F-]+}/comments")]
 pub async fn comment_support_request(
     state: web::Data<AppState>,
     Caller(principal): Caller,

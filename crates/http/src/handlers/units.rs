@@ -210,7 +210,7 @@ pub async fn list_units(
         Reading,
     )
 )]
-#[get("/units/{id}/children")]
+#[get("/units/{id:[0-9a-fA-F-]+}/children")]
 pub async fn list_children(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -234,7 +234,7 @@ pub async fn list_children(
         Reading,
     )
 )]
-#[get("/units/{id}")]
+#[get("/units/{id:[0-9a-fA-F-]+}")]
 pub async fn get_unit(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -326,7 +326,7 @@ fn parse_changes(body: PatchUnit) -> Result<UnitChanges, ApiError> {
         Changing,
     )
 )]
-#[patch("/units/{id}")]
+#[patch("/units/{id:[0-9a-fA-F-]+}")]
 pub async fn patch_unit(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -354,7 +354,7 @@ pub async fn patch_unit(
         Changing,
     )
 )]
-#[delete("/units/{id}")]
+#[delete("/units/{id:[0-9a-fA-F-]+}")]
 pub async fn delete_unit(
     state: web::Data<AppState>,
     Caller(principal): Caller,

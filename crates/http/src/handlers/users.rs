@@ -207,7 +207,7 @@ async fn visible_user(
         Reading,
     )
 )]
-#[get("/users/{id}")]
+#[get("/users/{id:[0-9a-fA-F-]+}")]
 pub async fn get_user(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -229,7 +229,7 @@ pub async fn get_user(
         Changing,
     )
 )]
-#[patch("/users/{id}")]
+#[patch("/users/{id:[0-9a-fA-F-]+}")]
 pub async fn patch_user(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -266,7 +266,7 @@ pub async fn patch_user(
         Changing,
     )
 )]
-#[post("/users/{id}/deactivate")]
+#[post("/users/{id:[0-9a-fA-F-]+}/deactivate")]
 pub async fn deactivate_user(
     state: web::Data<AppState>,
     Caller(principal): Caller,
