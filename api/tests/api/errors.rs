@@ -80,3 +80,20 @@ async fn nothing_is_written_when_a_request_fails() {
     let listed = crate::helpers::body(app.get("/api/v1/units?code=21699", &app.admin).await).await;
     assert!(listed["items"].as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn bodies_must_be_json_objects() {
+    let app = spawn_app().await;
+    let me = crate::helpers::body(app.get("/api/v1/auth/me", &app.admin).await).await;
+    let path = format!("/api/v1/users/{}", me["id"].as_str().unwrap());
+    for body in ["[null, null]", "\"text\"", "42", "null"] {
+        let response = app
+            .request(Method::PATCH, &path, &app.admin)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        problem(response, 422).await;
+    }
+}

@@ -30,8 +30,46 @@ fn json_error(error: JsonPayloadError) -> ApiError {
     }
 }
 
-/// A JSON body allowed up to the upload limit rather than [`JSON_LIMIT`]: a roster of thousands of
-/// rows is one request. Errors are answered as for ordinary JSON bodies.
+/// A JSON request body that must be an object. serde would also read a struct from an array of its
+/// fields (`[null, null]`); the contract says bodies are objects, so anything else is refused (422).
+/// Errors are answered as by [`json_config`]: 400 for what is not JSON, 413 past the limit.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+impl<T> JsonBody<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for JsonBody<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+fn from_object<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    if !value.is_object() {
+        return Err(ApiError::invalid("", "invalid_body", "the body must be a JSON object"));
+    }
+    serde_json::from_value(value).map_err(|error| ApiError::invalid("", "invalid_body", &error.to_string()))
+}
+
+impl<T: serde::de::DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = actix_web::Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, actix_web::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        // Reading goes through `web::Json`, whose configured error handler answers rejections.
+        let value = web::Json::<serde_json::Value>::from_request(req, payload);
+        Box::pin(async move { Ok(JsonBody(from_object(value.await?.into_inner())?)) })
+    }
+}
+
+/// A JSON object body allowed up to the upload limit rather than [`JSON_LIMIT`]: a roster of
+/// thousands of rows is one request. Errors are answered as for [`JsonBody`].
 #[derive(Debug)]
 pub struct LargeJson<T>(pub T);
 
@@ -40,9 +78,14 @@ impl<T: serde::de::DeserializeOwned + 'static> FromRequest for LargeJson<T> {
     type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let is_json =
-            req.headers().get(header::CONTENT_TYPE).and_then(|value| value.to_str().ok()).is_some_and(|value| {
-                value.split(';').next().is_some_and(|mime| mime.trim().eq_ignore_ascii_case("application/json"))
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.split(';').next())
+            .is_some_and(|mime| {
+                let mime = mime.trim().to_ascii_lowercase();
+                mime == "application/json" || mime.ends_with("+json")
             });
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
@@ -50,9 +93,9 @@ impl<T: serde::de::DeserializeOwned + 'static> FromRequest for LargeJson<T> {
                 return Err(json_error(JsonPayloadError::ContentType));
             }
             let bytes = bytes.await.map_err(|_| ApiError::PayloadTooLarge)?;
-            serde_json::from_slice(&bytes)
-                .map(LargeJson)
-                .map_err(|error| json_error(JsonPayloadError::Deserialize(error)))
+            let value =
+                serde_json::from_slice(&bytes).map_err(|error| json_error(JsonPayloadError::Deserialize(error)))?;
+            from_object(value).map(LargeJson)
         })
     }
 }

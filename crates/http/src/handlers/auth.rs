@@ -9,6 +9,7 @@ use super::problems::{IssuingToken, SignedIn};
 use super::users::UserResponse;
 use crate::auth::password;
 use crate::error::ApiError;
+use crate::extract::JsonBody;
 use crate::{AppState, Caller};
 
 /// A person's username and password, or a service account's client id and secret.
@@ -60,7 +61,7 @@ impl TokenRequest {
 pub async fn issue_token(
     state: web::Data<AppState>,
     request: HttpRequest,
-    body: web::Json<TokenRequest>,
+    body: JsonBody<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (username, secret) = body.into_inner().credentials()?;
     let username = username.trim().to_lowercase();

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::problems::{Changing, Creating, Reading};
 
 use crate::error::{ApiError, Fields};
-use crate::extract::{IdempotencyKey, IfMatch};
+use crate::extract::{IdempotencyKey, IfMatch, JsonBody};
 use crate::pagination::{ListResponse, PageQuery};
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
 use crate::{AppState, Caller};
@@ -153,7 +153,7 @@ pub async fn create_directive(
     state: web::Data<AppState>,
     Caller(principal): Caller,
     key: IdempotencyKey,
-    body: web::Json<CreateDirective>,
+    body: JsonBody<CreateDirective>,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ManageDirectives, None)?;
     let request = fingerprint("POST /directives", &serde_json::to_vec(&*body).map_err(ApiError::internal)?);
@@ -211,7 +211,7 @@ pub async fn patch_directive(
     Caller(principal): Caller,
     id: web::Path<Uuid>,
     if_match: IfMatch,
-    body: web::Json<PatchDirective>,
+    body: JsonBody<PatchDirective>,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ManageDirectives, None)?;
     let mut fields = Fields::default();

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::problems::{Changing, Creating, Reading};
 
 use crate::error::{ApiError, Fields};
-use crate::extract::{IdempotencyKey, IfMatch};
+use crate::extract::{IdempotencyKey, IfMatch, JsonBody};
 use crate::pagination::{ListResponse, PageQuery};
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
 use crate::{AppState, Caller};
@@ -183,7 +183,7 @@ pub async fn create_grant(
     state: web::Data<AppState>,
     Caller(principal): Caller,
     key: IdempotencyKey,
-    body: web::Json<CreateGrant>,
+    body: JsonBody<CreateGrant>,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ManageGrants, None)?;
     let request = fingerprint("POST /grants", &serde_json::to_vec(&*body).map_err(ApiError::internal)?);
@@ -286,7 +286,7 @@ pub async fn revoke_grant(
     Caller(principal): Caller,
     id: web::Path<Uuid>,
     if_match: IfMatch,
-    body: web::Json<RevokeGrant>,
+    body: JsonBody<RevokeGrant>,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ManageGrants, None)?;
     let mut fields = Fields::default();
@@ -347,7 +347,7 @@ pub async fn grant_roster(
     state: web::Data<AppState>,
     Caller(principal): Caller,
     id: web::Path<Uuid>,
-    body: web::Json<GrantRoster>,
+    body: JsonBody<GrantRoster>,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ManageGrants, None)?;
     let mut fields = Fields::default();

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::problems::{Changing, Creating, Reading};
 use super::scope::unit_in_scope;
 use crate::error::{ApiError, Fields};
-use crate::extract::{IdempotencyKey, IfMatch};
+use crate::extract::{IdempotencyKey, IfMatch, JsonBody};
 use crate::pagination::{ListResponse, PageQuery};
 use crate::patch::Patch;
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
@@ -275,7 +275,7 @@ pub async fn create_official(
     state: web::Data<AppState>,
     Caller(principal): Caller,
     key: IdempotencyKey,
-    body: web::Json<CreateOfficial>,
+    body: JsonBody<CreateOfficial>,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ManageOfficials, None)?;
     let request = fingerprint("POST /officials", &serde_json::to_vec(&*body).map_err(ApiError::internal)?);
@@ -343,7 +343,7 @@ pub async fn patch_official(
     Caller(principal): Caller,
     id: web::Path<Uuid>,
     if_match: IfMatch,
-    body: web::Json<PatchOfficial>,
+    body: JsonBody<PatchOfficial>,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ManageOfficials, None)?;
     let changes = parse_changes(body.into_inner())?;
@@ -376,7 +376,7 @@ pub async fn deactivate_official(
     Caller(principal): Caller,
     id: web::Path<Uuid>,
     if_match: IfMatch,
-    body: web::Json<DeactivateOfficial>,
+    body: JsonBody<DeactivateOfficial>,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ManageOfficials, None)?;
     let mut fields = Fields::default();

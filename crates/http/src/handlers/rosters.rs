@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::problems::{Changing, Creating, Reading, SignedIn};
 use super::scope::unit_in_scope;
 use crate::error::{ApiError, Fields};
-use crate::extract::{IdempotencyKey, IfMatch, LargeJson};
+use crate::extract::{IdempotencyKey, IfMatch, JsonBody, LargeJson};
 use crate::pagination::{ListResponse, PageQuery};
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
 use crate::{AppState, Caller};
@@ -449,7 +449,7 @@ pub async fn return_roster(
     Caller(principal): Caller,
     id: web::Path<Uuid>,
     if_match: IfMatch,
-    body: web::Json<ReturnRoster>,
+    body: JsonBody<ReturnRoster>,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::DecideRoster, None)?;
     let mut fields = Fields::default();

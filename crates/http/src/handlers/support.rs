@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::problems::{Changing, Commenting, Creating, Reading};
 use super::scope::unit_in_scope;
 use crate::error::{ApiError, Fields};
-use crate::extract::{IdempotencyKey, IfMatch};
+use crate::extract::{IdempotencyKey, IfMatch, JsonBody};
 use crate::pagination::{ListResponse, PageQuery};
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
 use crate::{AppState, Caller};
@@ -166,7 +166,7 @@ pub async fn open_support_request(
     state: web::Data<AppState>,
     Caller(principal): Caller,
     key: IdempotencyKey,
-    body: web::Json<OpenSupportRequest>,
+    body: JsonBody<OpenSupportRequest>,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::UseSupport, None)?;
     let request = fingerprint("POST /support-requests", &serde_json::to_vec(&*body).map_err(ApiError::internal)?);
@@ -233,7 +233,7 @@ pub async fn patch_support_request(
     Caller(principal): Caller,
     id: web::Path<Uuid>,
     if_match: IfMatch,
-    body: web::Json<PatchSupportRequest>,
+    body: JsonBody<PatchSupportRequest>,
 ) -> Result<HttpResponse, ApiError> {
     if body.status.is_some() {
         principal.authorize(Action::ManageSupport, None)?;
@@ -274,7 +274,7 @@ pub async fn comment_support_request(
     Caller(principal): Caller,
     key: IdempotencyKey,
     id: web::Path<Uuid>,
-    body: web::Json<NewComment>,
+    body: JsonBody<NewComment>,
 ) -> Result<HttpResponse, ApiError> {
     let request = fingerprint(&format!("POST /support-requests/{id}/comments"), body.body.as_bytes());
     let mut fields = Fields::default();

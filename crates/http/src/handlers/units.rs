@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::problems::{Changing, Creating, Reading};
 
 use crate::error::{ApiError, Fields};
-use crate::extract::{IdempotencyKey, IfMatch};
+use crate::extract::{IdempotencyKey, IfMatch, JsonBody};
 use crate::pagination::{ListResponse, PageQuery};
 use crate::patch::Patch;
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
@@ -281,7 +281,7 @@ pub async fn create_unit(
     state: web::Data<AppState>,
     Caller(principal): Caller,
     key: IdempotencyKey,
-    body: web::Json<CreateUnit>,
+    body: JsonBody<CreateUnit>,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ManageUnits, None)?;
     let request = fingerprint("POST /units", &serde_json::to_vec(&*body).map_err(ApiError::internal)?);
@@ -332,7 +332,7 @@ pub async fn patch_unit(
     Caller(principal): Caller,
     id: web::Path<Uuid>,
     if_match: IfMatch,
-    body: web::Json<PatchUnit>,
+    body: JsonBody<PatchUnit>,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ManageUnits, None)?;
     let changes = parse_changes(body.into_inner())?;
