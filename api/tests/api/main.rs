@@ -13,6 +13,7 @@ mod officials;
 mod openapi;
 mod operations;
 mod rosters;
+mod shutdown;
 mod support;
 mod units;
 mod users;
