@@ -44,6 +44,9 @@ enum Command {
         #[arg(long, env = "DVC_NEW_USER_PASSWORD", hide_env_values = true)]
         password: String,
     },
+    /// Add a new token signing key: new tokens are signed with it (every process picks it up within
+    /// a minute), tokens signed with the older keys stay valid until they expire.
+    RotateSigningKey,
     /// Record the 2021 provincial letter 3102/UBND-KSTT and its deadlines (R9); running it again
     /// changes nothing.
     LoadDirective,
@@ -77,6 +80,7 @@ async fn main() -> anyhow::Result<()> {
             create_user(&settings, username, role, unit_id, display_name, password).await?;
         }
         Command::LoadDirective => load_directive(&settings).await?,
+        Command::RotateSigningKey => rotate_signing_key(&settings).await?,
         Command::ImportUnits { file, province } => import_units(&settings, &file, province.as_deref()).await?,
     }
     Ok(())
@@ -147,5 +151,17 @@ async fn load_directive(settings: &Settings) -> anyhow::Result<()> {
         directive.id,
         directive.milestones.len()
     );
+    Ok(())
+}
+
+async fn rotate_signing_key(settings: &Settings) -> anyhow::Result<()> {
+    if settings.jwt_secret.is_some() {
+        anyhow::bail!(
+            "DVC_JWT_SECRET is set: the signing key is configured, so rotate it by changing the configuration"
+        );
+    }
+    let store = open_store(settings).await?;
+    let key = dvc_store::keys::rotate(store.conn()).await?;
+    eprintln!("new signing key {} is in use; older keys are still accepted", key.kid);
     Ok(())
 }

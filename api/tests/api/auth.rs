@@ -226,3 +226,45 @@ async fn a_successful_login_forgets_earlier_failures() {
     }
     app.login("admin", ADMIN_PASSWORD).await;
 }
+
+fn kid_of(token: &str) -> String {
+    jsonwebtoken::decode_header(token).unwrap().kid.unwrap()
+}
+
+#[tokio::test]
+async fn a_rotated_key_signs_new_tokens_while_old_ones_stay_valid() {
+    let app = spawn_app().await;
+    let old_token = app.admin.clone();
+    let rotated = std::process::Command::new(env!("CARGO_BIN_EXE_dvc-api"))
+        .arg("rotate-signing-key")
+        .env("DVC_DATABASE_URL", &app.database_url)
+        .env("DVC_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(rotated.status.success(), "{}", String::from_utf8_lossy(&rotated.stderr));
+
+    // A process that starts now signs with the new key and still accepts the old one.
+    let second = start(&settings_for(&app.database_url)).await;
+    let login = |address: String| {
+        let client = app.client.clone();
+        async move {
+            let response = client
+                .post(format!("{address}/api/v1/auth/token"))
+                .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
+                .send()
+                .await
+                .unwrap();
+            body(response).await["access_token"].as_str().unwrap().to_owned()
+        }
+    };
+    let new_token = login(second.clone()).await;
+    assert_ne!(kid_of(&new_token), kid_of(&old_token));
+    let me = |address: String, token: String| {
+        let client = app.client.clone();
+        async move { client.get(format!("{address}/api/v1/auth/me")).bearer_auth(token).send().await.unwrap().status() }
+    };
+    assert_eq!(me(second.clone(), old_token.clone()).await, 200, "the old key is still accepted");
+    // The first process learns the new key from the first token signed with it, and signs with it.
+    assert_eq!(me(app.address.clone(), new_token.clone()).await, 200);
+    assert_eq!(kid_of(&login(app.address.clone()).await), kid_of(&new_token));
+}

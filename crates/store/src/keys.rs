@@ -46,6 +46,22 @@ pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<SigningKey>, StoreErro
         .collect()
 }
 
+/// Adds a new random key, which every process signs with once it has read it; tokens signed with
+/// the older keys stay valid until they expire, since the older keys are still accepted.
+pub async fn rotate(db: &impl ConnectionTrait) -> Result<SigningKey, StoreError> {
+    insert_random(db).await?;
+    all(db).await?.into_iter().next().ok_or(StoreError::NotFound)
+}
+
+async fn insert_random(db: &impl ConnectionTrait) -> Result<(), StoreError> {
+    let secret: [u8; 32] = rand::random();
+    let kid = hex_encode(&rand::random::<[u8; 8]>());
+    let model =
+        signing_key::ActiveModel { kid: Set(kid), secret: Set(hex_encode(&secret)), created_at: Set(crate::now()) };
+    Entity::insert(model).exec(db).await?;
+    Ok(())
+}
+
 /// The stored keys, creating a first random one when there is none. Two processes starting at once
 /// may both create one; both then sign with the newest and accept either.
 pub async fn ensure(db: &impl ConnectionTrait) -> Result<Vec<SigningKey>, StoreError> {

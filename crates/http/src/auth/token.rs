@@ -1,7 +1,8 @@
 //! Access tokens: HS256 JWTs carrying who the caller is, checked strictly on the way in (RFC 8725):
 //! the algorithm is pinned, and `iss`, `aud`, `exp`, `nbf` and `sub` are required.
 
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use dvc_domain::Role;
 use dvc_store::Store;
@@ -16,6 +17,9 @@ pub const ISSUER: &str = "dvc";
 pub const AUDIENCE: &str = "dvc-api";
 /// Clock difference tolerated between API processes, in seconds.
 const LEEWAY: u64 = 30;
+/// How often a process looks for a newer signing key, so that a rotation reaches every process
+/// within this time.
+const KEY_REFRESH: Duration = Duration::from_secs(60);
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
@@ -36,6 +40,7 @@ pub struct Claims {
 #[derive(Debug, Clone)]
 pub struct TokenKeys {
     keys: Arc<RwLock<Arc<Vec<SigningKey>>>>,
+    loaded_at: Arc<Mutex<Instant>>,
     ttl_seconds: i64,
     /// Set when the key comes from configuration: nothing is then read from the database.
     configured: bool,
@@ -49,7 +54,12 @@ impl TokenKeys {
             Some(secret) => (vec![SigningKey { kid: configured_kid(secret), secret: secret.to_vec() }], true),
             None => (keys::ensure(store.conn()).await?, false),
         };
-        Ok(Self { keys: Arc::new(RwLock::new(Arc::new(keys))), ttl_seconds, configured })
+        Ok(Self {
+            keys: Arc::new(RwLock::new(Arc::new(keys))),
+            loaded_at: Arc::new(Mutex::new(Instant::now())),
+            ttl_seconds,
+            configured,
+        })
     }
 
     pub fn ttl_seconds(&self) -> i64 {
@@ -60,7 +70,19 @@ impl TokenKeys {
         self.keys.read().map(|keys| Arc::clone(&keys)).unwrap_or_else(|poisoned| Arc::clone(&poisoned.into_inner()))
     }
 
-    pub fn issue(&self, user_id: Uuid, role: Role, unit: Option<Uuid>) -> Result<String, ApiError> {
+    /// Signs a token for a user with the newest key, first looking for a newer one when the keys
+    /// were read more than [`KEY_REFRESH`] ago.
+    pub async fn issue(
+        &self,
+        store: &Store,
+        user_id: Uuid,
+        role: Role,
+        unit: Option<Uuid>,
+    ) -> Result<String, ApiError> {
+        let stale = self.loaded_at.lock().map_or(true, |loaded_at| loaded_at.elapsed() > KEY_REFRESH);
+        if stale && !self.configured {
+            self.reload(store).await?;
+        }
         let keys = self.current();
         let key = keys.first().ok_or_else(|| ApiError::internal("no signing key"))?;
         let now = chrono::Utc::now().timestamp();
@@ -108,6 +130,9 @@ impl TokenKeys {
         let fresh = keys::all(store.conn()).await?;
         if let Ok(mut keys) = self.keys.write() {
             *keys = Arc::new(fresh);
+        }
+        if let Ok(mut loaded_at) = self.loaded_at.lock() {
+            *loaded_at = Instant::now();
         }
         Ok(())
     }

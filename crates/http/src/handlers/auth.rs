@@ -83,7 +83,7 @@ pub async fn issue_token(
         return Err(ApiError::Unauthorized);
     };
     throttle::clear(state.store.conn(), &keys.user).await?;
-    let access_token = state.tokens.issue(user.id, user.role, user.unit_id)?;
+    let access_token = state.tokens.issue(&state.store, user.id, user.role, user.unit_id).await?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(TokenResponse {
         access_token,
         token_type: "Bearer",
