@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::text::{fold, normalize};
+use crate::text::{fold, normalize, truncate};
 use crate::{IdNumber, ParseError, PersonName, PhoneNumber};
 
 /// Where a roster is in its workflow: a district drafts and submits it; the Service Center accepts
@@ -217,6 +217,9 @@ impl RosterUnits {
     }
 }
 
+/// How much of a rejected value a row keeps: enough to correct it, never an unbounded amount.
+const WRITTEN_MAX: usize = 200;
+
 /// Checks every row of a roster: each field on its own, the unit against the providing unit's
 /// subtree, and an ID number against the rows before it (a person is listed once).
 pub fn check_entries(raw: Vec<RawEntry>, units: &RosterUnits) -> Vec<RosterEntry> {
@@ -228,7 +231,7 @@ pub fn check_entries(raw: Vec<RawEntry>, units: &RosterUnits) -> Vec<RosterEntry
                 Ok(value) => value,
                 Err(error) => {
                     errors.push(RowError::new(column, error));
-                    normalize(written)
+                    truncate(&normalize(written), WRITTEN_MAX)
                 }
             };
             let full_name =

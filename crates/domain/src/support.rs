@@ -37,8 +37,7 @@ pub fn parse_subject(raw: &str) -> Result<String, ParseError> {
 
 /// A message's text: trimmed and NFC, its line breaks kept.
 pub fn parse_message(raw: &str) -> Result<String, ParseError> {
-    use unicode_normalization::UnicodeNormalization;
-    let message: String = raw.trim().nfc().collect();
+    let message = crate::text::normalize_lines(raw);
     check_length(&message, 1, 10_000).map_err(|why| ParseError::new("invalid_body", format!("a message {why}")))?;
     Ok(message)
 }

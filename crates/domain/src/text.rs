@@ -3,11 +3,24 @@
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
-/// Stored form of free text: NFC, trimmed, and runs of white space folded into one space, so that
-/// two spellings a person cannot tell apart are stored the same.
+/// Stored form of free text: NFC, trimmed, control characters removed, and runs of white space
+/// folded into one space, so that two spellings a person cannot tell apart are stored the same (and
+/// a NUL byte, which PostgreSQL cannot store in text, never reaches the database).
 pub fn normalize(raw: &str) -> String {
-    let nfc: String = raw.nfc().collect();
+    let nfc: String = raw.nfc().filter(|c| c.is_whitespace() || !c.is_control()).collect();
     nfc.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Multi-line text (a message): NFC, trimmed, control characters other than line breaks and tabs
+/// removed.
+pub fn normalize_lines(raw: &str) -> String {
+    raw.trim().nfc().filter(|c| matches!(c, '\n' | '\t') || !c.is_control()).collect()
+}
+
+/// The first `max` characters of a text, for keeping what a person wrote in a rejected field
+/// without keeping an unbounded amount of it.
+pub fn truncate(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
 }
 
 /// Search key of a text: lower case, without diacritics, `đ` read as `d`, so that `nguyen van a`
@@ -46,6 +59,13 @@ mod tests {
     fn normalize_composes_decomposed_letters() {
         let decomposed = "Nguye\u{302}\u{303}n";
         assert_eq!(normalize(decomposed), "Nguyễn");
+    }
+
+    #[test]
+    fn control_characters_are_dropped() {
+        assert_eq!(normalize("Xã\u{0}An\u{7}  Hưng"), "XãAn Hưng");
+        assert_eq!(normalize_lines(" dòng 1\r\ndòng\u{0} 2 "), "dòng 1\ndòng 2");
+        assert_eq!(truncate("Nguyễn Văn", 6), "Nguyễn");
     }
 
     #[test]

@@ -99,6 +99,7 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Sheet, SheetError> {
             MAX_XLSX_BYTES / (1024 * 1024)
         )));
     }
+    check_unzipped_size(bytes)?;
     let unreadable = |error: calamine::XlsxError| SheetError::Unreadable(format!("not a readable xlsx file ({error})"));
     let mut workbook = Xlsx::new(Cursor::new(bytes)).map_err(unreadable)?;
     let range = workbook
@@ -106,6 +107,27 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<Sheet, SheetError> {
         .ok_or_else(|| SheetError::Unreadable("the workbook has no worksheet".to_owned()))?
         .map_err(unreadable)?;
     read_form(range.rows().map(|cells| Ok(cells.iter().map(Cell::from_data).collect())))
+}
+
+/// The most an xlsx may unpack to. A form of `MAX_ROWS` rows unpacks to a few MiB; a small file that
+/// claims far more is a zip bomb, refused before anything is inflated.
+const MAX_UNZIPPED_BYTES: u64 = 64 * 1024 * 1024;
+
+fn check_unzipped_size(bytes: &[u8]) -> Result<(), SheetError> {
+    let unreadable =
+        |error: zip::result::ZipError| SheetError::Unreadable(format!("not a readable xlsx file ({error})"));
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(unreadable)?;
+    let mut total: u64 = 0;
+    for index in 0..archive.len() {
+        total = total.saturating_add(archive.by_index_raw(index).map_err(unreadable)?.size());
+        if total > MAX_UNZIPPED_BYTES {
+            return Err(SheetError::Unreadable(format!(
+                "the file unpacks to more than {} MiB, far more than any form",
+                MAX_UNZIPPED_BYTES / (1024 * 1024)
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The empty form, ready to fill in: what a district downloads to send its roster back.
@@ -415,6 +437,28 @@ mod tests {
     use super::*;
 
     const HEADING: &str = "Phụ lục 2\nDANH SÁCH CÁN BỘ, CÔNG CHỨC LÀM VIỆC TẠI BỘ PHẬN MỘT CỬA\n";
+
+    /// A small zip that unpacks to more than the limit: zeros compress a thousandfold.
+    fn zip_bomb() -> Vec<u8> {
+        use std::io::Write;
+        let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .compression_level(Some(1));
+        writer.start_file("xl/worksheets/sheet1.xml", options).expect("a file");
+        let zeros = vec![0u8; 1024 * 1024];
+        for _ in 0..(MAX_UNZIPPED_BYTES / (1024 * 1024) + 1) {
+            writer.write_all(&zeros).expect("written");
+        }
+        writer.finish().expect("finished").into_inner()
+    }
+
+    #[test]
+    fn zip_bombs_are_refused_before_inflating() {
+        let bomb = zip_bomb();
+        assert!(bomb.len() < 1024 * 1024, "the bomb is small: {} bytes", bomb.len());
+        assert!(matches!(read_xlsx(&bomb), Err(SheetError::Unreadable(reason)) if reason.contains("unpacks")));
+    }
 
     fn row(row: u32, full_name: &str, unit_name: &str, id_number: &str, phone: &str) -> SheetRow {
         SheetRow {

@@ -77,6 +77,10 @@ pub async fn list_audit_events(
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ReadAudit, None)?;
     let query = query.into_inner();
+    let texts = [&query.entity, &query.actor];
+    if texts.into_iter().flatten().any(|text| text.chars().any(char::is_control)) {
+        return Err(ApiError::BadRequest("entity and actor cannot hold control characters".to_owned()));
+    }
     let filter = AuditFilter {
         entity: query.entity,
         entity_id: query.entity_id,
