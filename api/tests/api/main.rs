@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, reason = "a failed unwrap is a failed test")]
 
 mod auth;
+mod authorization;
 mod directives;
 mod errors;
 mod grants;

@@ -1,0 +1,179 @@
+//! The authorization matrix: every role, against objects in its own district, in the sibling
+//! district and above its unit, on the endpoints that take an object. A role that may never act
+//! gets 403; a role that may act but not on that object gets 404; otherwise the action succeeds.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, body, id_of, spawn_app};
+
+const ROLES: [&str; 5] = ["admin", "manager", "clerk", "viewer", "integration"];
+
+/// Where an object lies relative to a user of district A.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Own,
+    Sibling,
+    Above,
+}
+
+/// Who may act, and whether the unit scope applies to them.
+struct Endpoint {
+    method: Method,
+    /// The path, with `{id}` for the object's id.
+    path: &'static str,
+    body: Option<Value>,
+    allowed: &'static [&'static str],
+    /// The status of a successful call.
+    success: u16,
+}
+
+/// Objects of each kind, one per place.
+struct Objects {
+    units: [String; 3],
+    officials: [String; 3],
+    grants: [String; 3],
+    rosters: [String; 3],
+    support: [String; 3],
+}
+
+fn index(place: Place) -> usize {
+    match place {
+        Place::Own => 0,
+        Place::Sibling => 1,
+        Place::Above => 2,
+    }
+}
+
+async fn created(app: &TestApp, path: &str, value: Value) -> String {
+    let response = app.post(path, &app.admin, &value).await;
+    assert!(response.status().is_success(), "{path}: {}", response.status());
+    id_of(&body(response).await)
+}
+
+async fn objects(app: &TestApp, units: [&str; 3]) -> Objects {
+    let mut officials = Vec::new();
+    let mut grants = Vec::new();
+    let mut rosters = Vec::new();
+    let mut support = Vec::new();
+    for (number, unit) in units.iter().enumerate() {
+        let official = json!({"full_name": "Nguyễn Văn An", "unit_id": unit, "id_number": format!("05209000124{number}"),
+            "phone": "0972123588", "portal_account": "created"});
+        let official = created(app, "/api/v1/officials", official).await;
+        grants.push(
+            created(
+                app,
+                "/api/v1/grants",
+                json!({"official_id": official, "basis": "1/QĐ", "valid_from": "2021-07-01"}),
+            )
+            .await,
+        );
+        officials.push(official);
+        let entry = json!({"full_name": "Trần Thị Ánh", "unit_id": unit, "id_number": format!("05219000124{number}"), "phone": "0972123589"});
+        rosters.push(created(app, "/api/v1/rosters", json!({"unit_id": unit, "entries": [entry]})).await);
+        support.push(
+            created(app, "/api/v1/support-requests", json!({"unit_id": unit, "subject": "Hỏi", "body": "Nội dung"}))
+                .await,
+        );
+    }
+    let three = |list: Vec<String>| -> [String; 3] { list.try_into().unwrap() };
+    Objects {
+        units: units.map(str::to_owned),
+        officials: three(officials),
+        grants: three(grants),
+        rosters: three(rosters),
+        support: three(support),
+    }
+}
+
+fn endpoints() -> Vec<(Endpoint, fn(&Objects) -> &[String; 3])> {
+    let units: fn(&Objects) -> &[String; 3] = |objects| &objects.units;
+    let officials: fn(&Objects) -> &[String; 3] = |objects| &objects.officials;
+    let grants: fn(&Objects) -> &[String; 3] = |objects| &objects.grants;
+    let rosters: fn(&Objects) -> &[String; 3] = |objects| &objects.rosters;
+    let support: fn(&Objects) -> &[String; 3] = |objects| &objects.support;
+    let correction = json!({"full_name": "Lê Văn Bình", "unit_name": "Xã An Hưng", "id_number": "052090009999", "phone": "0972123580"});
+    let everyone: &[&str] = &ROLES;
+    let managers: &[&str] = &["admin", "manager"];
+    let readers_of_officials: &[&str] = &["admin", "manager", "integration"];
+    let admins: &[&str] = &["admin"];
+    let desk_users: &[&str] = &["admin", "manager", "clerk", "viewer"];
+    let endpoint =
+        |method: Method, path: &'static str, body: Option<Value>, allowed: &'static [&'static str], success: u16| {
+            Endpoint { method, path, body, allowed, success }
+        };
+    vec![
+        (endpoint(Method::GET, "/api/v1/units/{id}", None, everyone, 200), units),
+        (endpoint(Method::GET, "/api/v1/units/{id}/children", None, everyone, 200), units),
+        (endpoint(Method::PATCH, "/api/v1/units/{id}", Some(json!({})), admins, 200), units),
+        (endpoint(Method::GET, "/api/v1/officials/{id}", None, readers_of_officials, 200), officials),
+        (
+            endpoint(Method::PATCH, "/api/v1/officials/{id}", Some(json!({"position": "Chuyên viên"})), managers, 200),
+            officials,
+        ),
+        (endpoint(Method::GET, "/api/v1/officials/{id}/grants", None, managers, 200), officials),
+        (endpoint(Method::GET, "/api/v1/grants/{id}", None, managers, 200), grants),
+        (endpoint(Method::GET, "/api/v1/rosters/{id}", None, managers, 200), rosters),
+        (
+            endpoint(Method::PATCH, "/api/v1/rosters/{id}", Some(json!({"entries": [correction]})), managers, 200),
+            rosters,
+        ),
+        (endpoint(Method::POST, "/api/v1/rosters/{id}/return", Some(json!({"reason": "sai"})), admins, 409), rosters),
+        (endpoint(Method::GET, "/api/v1/support-requests/{id}", None, desk_users, 200), support),
+        (
+            endpoint(
+                Method::POST,
+                "/api/v1/support-requests/{id}/comments",
+                Some(json!({"body": "x"})),
+                desk_users,
+                201,
+            ),
+            support,
+        ),
+    ]
+}
+
+fn expected(endpoint: &Endpoint, role: &str, place: Place) -> u16 {
+    if !endpoint.allowed.contains(&role) {
+        return 403;
+    }
+    match (role, place) {
+        ("admin", _) | (_, Place::Own) => endpoint.success,
+        _ => 404,
+    }
+}
+
+#[tokio::test]
+async fn every_role_gets_the_contracts_answer_for_every_place() {
+    let app = spawn_app().await;
+    let tree = app.tree().await;
+    let objects = objects(&app, [&tree.commune_a, &tree.commune_b, &tree.province]).await;
+    // Everyone works in district A; a clerk and a viewer at its commune would see less, so all are
+    // scoped to the district to compare roles on the same ground.
+    let mut tokens = Vec::new();
+    for role in ROLES {
+        let unit = if role == "admin" { None } else { Some(tree.district_a.as_str()) };
+        tokens.push((role, app.user(&format!("{role}.a"), role, unit).await));
+    }
+    let mut mismatches = Vec::new();
+    for (endpoint, pick) in endpoints() {
+        for (role, token) in &tokens {
+            for place in [Place::Own, Place::Sibling, Place::Above] {
+                let path = endpoint.path.replace("{id}", &pick(&objects)[index(place)]);
+                let mut request = app.request(endpoint.method.clone(), &path, token);
+                if let Some(body) = &endpoint.body {
+                    request = request.json(body);
+                }
+                let status = request.send().await.unwrap().status().as_u16();
+                let want = expected(&endpoint, role, place);
+                if status != want {
+                    mismatches.push(format!(
+                        "{} {} as {role} ({place:?}): {status}, want {want}",
+                        endpoint.method, endpoint.path
+                    ));
+                }
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
