@@ -86,12 +86,15 @@ async fn objects(app: &TestApp, units: [&str; 3]) -> Objects {
     }
 }
 
-fn endpoints() -> Vec<(Endpoint, fn(&Objects) -> &[String; 3])> {
-    let units: fn(&Objects) -> &[String; 3] = |objects| &objects.units;
-    let officials: fn(&Objects) -> &[String; 3] = |objects| &objects.officials;
-    let grants: fn(&Objects) -> &[String; 3] = |objects| &objects.grants;
-    let rosters: fn(&Objects) -> &[String; 3] = |objects| &objects.rosters;
-    let support: fn(&Objects) -> &[String; 3] = |objects| &objects.support;
+/// Picks the objects an endpoint acts on.
+type Pick = fn(&Objects) -> &[String; 3];
+
+fn endpoints() -> Vec<(Endpoint, Pick)> {
+    let units: Pick = |objects| &objects.units;
+    let officials: Pick = |objects| &objects.officials;
+    let grants: Pick = |objects| &objects.grants;
+    let rosters: Pick = |objects| &objects.rosters;
+    let support: Pick = |objects| &objects.support;
     let correction = json!({"full_name": "Lê Văn Bình", "unit_name": "Xã An Hưng", "id_number": "052090009999", "phone": "0972123580"});
     let everyone: &[&str] = &ROLES;
     let managers: &[&str] = &["admin", "manager"];
