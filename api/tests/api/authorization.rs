@@ -180,3 +180,98 @@ async fn every_role_gets_the_contracts_answer_for_every_place() {
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
+
+/// Lists: a role that may not list gets 403; one that may sees the objects of its subtree and no
+/// others (an admin sees all).
+#[tokio::test]
+async fn every_role_lists_exactly_its_subtree() {
+    let app = spawn_app().await;
+    let tree = app.tree().await;
+    let objects = objects(&app, [&tree.commune_a, &tree.commune_b, &tree.province]).await;
+    let lists: Vec<(&str, &[&str], Pick)> = vec![
+        ("/api/v1/units?limit=500", &ROLES, |objects| &objects.units),
+        ("/api/v1/officials?limit=500", &["admin", "manager", "integration"], |objects| &objects.officials),
+        ("/api/v1/grants?limit=500", &["admin", "manager"], |objects| &objects.grants),
+        ("/api/v1/rosters?limit=500", &["admin", "manager"], |objects| &objects.rosters),
+        ("/api/v1/support-requests?limit=500", &["admin", "manager", "clerk", "viewer"], |objects| &objects.support),
+    ];
+    let mut mismatches = Vec::new();
+    for role in ROLES {
+        let unit = if role == "admin" { None } else { Some(tree.district_a.as_str()) };
+        let token = app.user(&format!("{role}.a"), role, unit).await;
+        for (path, allowed, pick) in &lists {
+            let response = app.get(path, &token).await;
+            let status = response.status().as_u16();
+            if !allowed.contains(&role) {
+                if status != 403 {
+                    mismatches.push(format!("GET {path} as {role}: {status}, want 403"));
+                }
+                continue;
+            }
+            let listed: Vec<String> = body(response).await["items"].as_array().unwrap().iter().map(id_of).collect();
+            for place in [Place::Own, Place::Sibling, Place::Above] {
+                let visible = role == "admin" || place == Place::Own;
+                if listed.contains(&pick(&objects)[index(place)]) != visible {
+                    mismatches.push(format!("GET {path} as {role}: {place:?} object listed is {}", !visible));
+                }
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+/// Creates that name a unit: a role that may not create gets 403; one that may succeeds in its
+/// subtree, and a unit outside it is answered like a unit that does not exist (422 at `/unit_id`).
+#[tokio::test]
+async fn every_role_creates_only_in_its_subtree() {
+    let app = spawn_app().await;
+    let tree = app.tree().await;
+    let places = [
+        (Place::Own, tree.commune_a.clone()),
+        (Place::Sibling, tree.commune_b.clone()),
+        (Place::Above, tree.province.clone()),
+    ];
+    let mut serial = 0;
+    let mut mismatches = Vec::new();
+    for role in ROLES {
+        let unit = if role == "admin" { None } else { Some(tree.district_a.as_str()) };
+        let token = app.user(&format!("{role}.a"), role, unit).await;
+        for (place, unit_id) in &places {
+            serial += 1;
+            let creates: Vec<(&str, &[&str], Value)> = vec![
+                (
+                    "/api/v1/officials",
+                    &["admin", "manager"],
+                    json!({"full_name": "Nguyễn Văn An", "unit_id": unit_id, "id_number": format!("0520900{serial:05}"), "phone": "0972123588"}),
+                ),
+                (
+                    "/api/v1/users",
+                    &["admin", "manager"],
+                    json!({"username": format!("user.{serial}"), "display_name": "A", "role": "viewer", "unit_id": unit_id, "password": "a-good-password"}),
+                ),
+                (
+                    "/api/v1/support-requests",
+                    &["admin", "manager", "clerk", "viewer"],
+                    json!({"unit_id": unit_id, "subject": "Hỏi", "body": "Nội dung"}),
+                ),
+                (
+                    "/api/v1/rosters",
+                    &["admin", "manager"],
+                    json!({"unit_id": unit_id, "entries": [{"full_name": "Trần Thị Ánh", "unit_id": unit_id, "id_number": format!("0521900{serial:05}"), "phone": "0972123589"}]}),
+                ),
+            ];
+            for (path, allowed, request) in creates {
+                let status = app.post(path, &token, &request).await.status().as_u16();
+                let want = match (allowed.contains(&role), role, place) {
+                    (false, _, _) => 403,
+                    (true, "admin", _) | (true, _, Place::Own) => 201,
+                    (true, _, _) => 422,
+                };
+                if status != want {
+                    mismatches.push(format!("POST {path} as {role} ({place:?}): {status}, want {want}"));
+                }
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
