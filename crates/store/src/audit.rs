@@ -51,7 +51,12 @@ pub(crate) struct Change<'a> {
     pub after: Option<Value>,
 }
 
-impl Change<'_> {
+impl<'a> Change<'a> {
+    /// A change to an existing record, pictured before and after.
+    pub fn update(action: &'a str, entity: &'a str, id: Uuid, before: Value, after: Value) -> Self {
+        Self { action, entity, entity_id: Some(id), before: Some(before), after: Some(after) }
+    }
+
     fn into_active_model(self, actor: &Actor, at: DateTime<Utc>) -> audit_event::ActiveModel {
         audit_event::ActiveModel {
             id: Set(Uuid::now_v7()),

@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, Change};
 use crate::entity::directive::{self, Column, Entity};
+use crate::versioned;
 use crate::{Actor, Page, PageRequest, StoreError, page};
 
 const ENTITY: &str = "directive";
@@ -106,37 +107,21 @@ pub async fn update(
     changes: DirectiveChanges,
 ) -> Result<Directive, StoreError> {
     let before = get(db, id).await?;
-    if expected_version.is_some_and(|version| version != before.version) {
-        return Err(StoreError::VersionMismatch);
-    }
+    versioned::expect(before.version, expected_version)?;
     if let Some(code) = &changes.code {
         check_code_free(db, code, Some(id)).await?;
     }
-    let updated = Entity::update_many()
+    let update = Entity::update_many()
         .col_expr(Column::Code, Expr::value(changes.code.unwrap_or_else(|| before.code.clone())))
         .col_expr(Column::Title, Expr::value(changes.title.unwrap_or_else(|| before.title.clone())))
         .col_expr(Column::IssuedOn, Expr::value(changes.issued_on.unwrap_or(before.issued_on)))
         .col_expr(
             Column::Milestones,
             Expr::value(milestones_json(changes.milestones.as_deref().unwrap_or(&before.milestones))),
-        )
-        .col_expr(Column::Version, Expr::value(before.version + 1))
-        .col_expr(Column::UpdatedAt, Expr::value(crate::now()))
-        .filter(Column::Id.eq(id))
-        .filter(Column::Version.eq(before.version))
-        .exec(db)
-        .await?;
-    if updated.rows_affected != 1 {
-        return Err(StoreError::VersionMismatch);
-    }
+        );
+    versioned::apply(db, update, id, before.version).await?;
     let after = get(db, id).await?;
-    let change = Change {
-        action: "directive.update",
-        entity: ENTITY,
-        entity_id: Some(id),
-        before: Some(snapshot(&before)),
-        after: Some(snapshot(&after)),
-    };
+    let change = Change::update("directive.update", ENTITY, id, snapshot(&before), snapshot(&after));
     audit::record(db, actor, change).await?;
     Ok(after)
 }

@@ -14,6 +14,7 @@ use crate::audit::{self, Change};
 use crate::entity::grant::{self, Column, Entity};
 use crate::entity::official;
 use crate::units::unit_ids_in;
+use crate::versioned;
 use crate::{Actor, Page, PageRequest, StoreError, page};
 
 const ENTITY: &str = "grant";
@@ -153,34 +154,18 @@ pub async fn revoke(
     reason: &str,
 ) -> Result<Grant, StoreError> {
     let before = get(db, id).await?;
-    if expected_version.is_some_and(|version| version != before.version) {
-        return Err(StoreError::VersionMismatch);
-    }
+    versioned::expect(before.version, expected_version)?;
     if before.revoked_at.is_some() {
         return Err(StoreError::conflict("the grant is already revoked", Some(id)));
     }
     let now = crate::now();
-    let updated = Entity::update_many()
+    let update = Entity::update_many()
         .col_expr(Column::RevokedAt, Expr::value(now))
         .col_expr(Column::RevokedBy, Expr::value(actor.id))
-        .col_expr(Column::RevokeReason, Expr::value(reason))
-        .col_expr(Column::Version, Expr::value(before.version + 1))
-        .col_expr(Column::UpdatedAt, Expr::value(now))
-        .filter(Column::Id.eq(id))
-        .filter(Column::Version.eq(before.version))
-        .exec(db)
-        .await?;
-    if updated.rows_affected != 1 {
-        return Err(StoreError::VersionMismatch);
-    }
+        .col_expr(Column::RevokeReason, Expr::value(reason));
+    versioned::apply(db, update, id, before.version).await?;
     let after = get(db, id).await?;
-    let change = Change {
-        action: "grant.revoke",
-        entity: ENTITY,
-        entity_id: Some(id),
-        before: Some(snapshot(&before)),
-        after: Some(snapshot(&after)),
-    };
+    let change = Change::update("grant.revoke", ENTITY, id, snapshot(&before), snapshot(&after));
     audit::record(db, actor, change).await?;
     Ok(after)
 }

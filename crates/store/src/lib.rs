@@ -17,6 +17,7 @@ pub mod support;
 pub mod throttle;
 pub mod units;
 pub mod users;
+mod versioned;
 
 use std::time::Duration;
 

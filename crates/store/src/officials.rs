@@ -13,6 +13,7 @@ use crate::audit::{self, Change};
 use crate::entity::official::{self, Column, Entity};
 use crate::page::{self, KeyOrder};
 use crate::units::unit_ids_in;
+use crate::versioned;
 use crate::{Actor, Page, PageRequest, PiiKey, StoreError};
 
 const ENTITY: &str = "official";
@@ -179,14 +180,8 @@ pub async fn update(
     changes: OfficialChanges,
 ) -> Result<Official, StoreError> {
     let before = get(db, pii, id).await?;
-    if expected_version.is_some_and(|version| version != before.version) {
-        return Err(StoreError::VersionMismatch);
-    }
-    let mut update = Entity::update_many()
-        .col_expr(Column::Version, Expr::value(before.version + 1))
-        .col_expr(Column::UpdatedAt, Expr::value(crate::now()))
-        .filter(Column::Id.eq(id))
-        .filter(Column::Version.eq(before.version));
+    versioned::expect(before.version, expected_version)?;
+    let mut update = Entity::update_many();
     if let Some(name) = &changes.full_name {
         update = update
             .col_expr(Column::FullName, Expr::value(name.as_str()))
@@ -233,9 +228,7 @@ pub async fn deactivate(
     reason: String,
 ) -> Result<Official, StoreError> {
     let before = get(db, pii, id).await?;
-    if expected_version.is_some_and(|version| version != before.version) {
-        return Err(StoreError::VersionMismatch);
-    }
+    versioned::expect(before.version, expected_version)?;
     if !before.active {
         return Err(StoreError::conflict("the official is already inactive", Some(id)));
     }
@@ -243,19 +236,14 @@ pub async fn deactivate(
     let update = Entity::update_many()
         .col_expr(Column::Active, Expr::value(false))
         .col_expr(Column::DeactivatedAt, Expr::value(now))
-        .col_expr(Column::DeactivationReason, Expr::value(reason))
-        .col_expr(Column::Version, Expr::value(before.version + 1))
-        .col_expr(Column::UpdatedAt, Expr::value(now))
-        .filter(Column::Id.eq(id))
-        .filter(Column::Version.eq(before.version));
+        .col_expr(Column::DeactivationReason, Expr::value(reason));
     let official = finish_update(db, pii, actor, update, before, "official.deactivate").await?;
     // An official who leaves the desk no longer creates citizen accounts.
     crate::grants::revoke_all_of(db, actor, id, "the official was deactivated").await?;
     Ok(official)
 }
 
-/// Runs a versioned update and records it: the update only applies to the version read, so two
-/// concurrent writers cannot both win.
+/// Applies a versioned update to the official `before` pictures, and records it.
 async fn finish_update(
     db: &impl ConnectionTrait,
     pii: &PiiKey,
@@ -264,17 +252,9 @@ async fn finish_update(
     before: Official,
     action: &str,
 ) -> Result<Official, StoreError> {
-    if update.exec(db).await?.rows_affected != 1 {
-        return Err(StoreError::VersionMismatch);
-    }
+    versioned::apply(db, update, before.id, before.version).await?;
     let after = get(db, pii, before.id).await?;
-    let change = Change {
-        action,
-        entity: ENTITY,
-        entity_id: Some(before.id),
-        before: Some(snapshot(&before)),
-        after: Some(snapshot(&after)),
-    };
+    let change = Change::update(action, ENTITY, before.id, snapshot(&before), snapshot(&after));
     audit::record(db, actor, change).await?;
     Ok(after)
 }

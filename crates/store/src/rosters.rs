@@ -15,6 +15,7 @@ use crate::audit::{self, Change};
 use crate::entity::roster::{self, Column, Entity};
 use crate::entity::{roster_entry, unit};
 use crate::units::{subtree_condition, unit_ids_in};
+use crate::versioned;
 use crate::{Actor, Page, PageRequest, PiiKey, StoreError, officials, page, units};
 
 const ENTITY: &str = "roster";
@@ -215,7 +216,7 @@ pub async fn list(
     page::fetch(db, select, Column::Id, |roster| roster.id, request).await?.try_map(|model| to_domain(model, None))
 }
 
-/// Moves a roster to `status` from the state `before` was read in, and records the change.
+/// Applies a versioned change to the roster `before` pictures, and records it.
 async fn transition(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -223,31 +224,11 @@ async fn transition(
     update: sea_orm::UpdateMany<Entity>,
     action: &str,
 ) -> Result<Roster, StoreError> {
-    let update = update
-        .col_expr(Column::Version, Expr::value(before.version + 1))
-        .col_expr(Column::UpdatedAt, Expr::value(crate::now()))
-        .filter(Column::Id.eq(before.id))
-        .filter(Column::Version.eq(before.version));
-    if update.exec(db).await?.rows_affected != 1 {
-        return Err(StoreError::VersionMismatch);
-    }
+    versioned::apply(db, update, before.id, before.version).await?;
     let after = summary(db, before.id).await?;
-    let change = Change {
-        action,
-        entity: ENTITY,
-        entity_id: Some(before.id),
-        before: Some(snapshot(&before)),
-        after: Some(snapshot(&after)),
-    };
+    let change = Change::update(action, ENTITY, before.id, snapshot(&before), snapshot(&after));
     audit::record(db, actor, change).await?;
     Ok(after)
-}
-
-fn check_version(roster: &Roster, expected: Option<i64>) -> Result<(), StoreError> {
-    match expected {
-        Some(version) if version != roster.version => Err(StoreError::VersionMismatch),
-        _ => Ok(()),
-    }
 }
 
 fn wrong_state(roster: &Roster) -> StoreError {
@@ -264,7 +245,7 @@ pub async fn replace_entries(
     entries: Vec<RosterEntry>,
 ) -> Result<Roster, StoreError> {
     let before = summary(db, id).await?;
-    check_version(&before, expected)?;
+    versioned::expect(before.version, expected)?;
     if !before.status.may_submit() {
         return Err(wrong_state(&before));
     }
@@ -286,7 +267,7 @@ pub async fn submit(
     expected: Option<i64>,
 ) -> Result<Roster, StoreError> {
     let before = summary(db, id).await?;
-    check_version(&before, expected)?;
+    versioned::expect(before.version, expected)?;
     if !before.status.may_submit() {
         return Err(wrong_state(&before));
     }
@@ -314,7 +295,7 @@ pub async fn return_roster(
     reason: String,
 ) -> Result<Roster, StoreError> {
     let before = summary(db, id).await?;
-    check_version(&before, expected)?;
+    versioned::expect(before.version, expected)?;
     if !before.status.may_decide() {
         return Err(wrong_state(&before));
     }
@@ -344,7 +325,7 @@ pub async fn accept(
     expected: Option<i64>,
 ) -> Result<(Roster, AcceptSummary), StoreError> {
     let before = get(db, pii, id).await?;
-    check_version(&before, expected)?;
+    versioned::expect(before.version, expected)?;
     if !before.status.may_decide() {
         return Err(wrong_state(&before));
     }

@@ -12,6 +12,7 @@ use crate::audit::{self, Change};
 use crate::entity::support_comment;
 use crate::entity::support_request::{self, Column, Entity};
 use crate::units::unit_ids_in;
+use crate::versioned;
 use crate::{Actor, Page, PageRequest, StoreError, page};
 
 const ENTITY: &str = "support_request";
@@ -115,30 +116,14 @@ pub async fn update(
     changes: SupportChanges,
 ) -> Result<SupportRequest, StoreError> {
     let before = get(db, id).await?;
-    if expected_version.is_some_and(|version| version != before.version) {
-        return Err(StoreError::VersionMismatch);
-    }
-    let updated = Entity::update_many()
+    versioned::expect(before.version, expected_version)?;
+    let update = Entity::update_many()
         .col_expr(Column::Subject, Expr::value(changes.subject.unwrap_or_else(|| before.subject.clone())))
         .col_expr(Column::Body, Expr::value(changes.body.unwrap_or_else(|| before.body.clone())))
-        .col_expr(Column::Status, Expr::value(changes.status.unwrap_or(before.status).as_str()))
-        .col_expr(Column::Version, Expr::value(before.version + 1))
-        .col_expr(Column::UpdatedAt, Expr::value(crate::now()))
-        .filter(Column::Id.eq(id))
-        .filter(Column::Version.eq(before.version))
-        .exec(db)
-        .await?;
-    if updated.rows_affected != 1 {
-        return Err(StoreError::VersionMismatch);
-    }
+        .col_expr(Column::Status, Expr::value(changes.status.unwrap_or(before.status).as_str()));
+    versioned::apply(db, update, id, before.version).await?;
     let after = get(db, id).await?;
-    let change = Change {
-        action: "support_request.update",
-        entity: ENTITY,
-        entity_id: Some(id),
-        before: Some(snapshot(&before)),
-        after: Some(snapshot(&after)),
-    };
+    let change = Change::update("support_request.update", ENTITY, id, snapshot(&before), snapshot(&after));
     audit::record(db, actor, change).await?;
     Ok(after)
 }

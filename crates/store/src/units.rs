@@ -17,6 +17,7 @@ use uuid::Uuid;
 use crate::audit::{self, Change};
 use crate::entity::unit::{self, Column, Entity};
 use crate::entity::{official, unit_successor, user};
+use crate::versioned;
 use crate::{Actor, Page, PageRequest, StoreError, page};
 
 /// Rows per multi-row INSERT: well under the bind-parameter limits of SQLite (32,766) and
@@ -315,9 +316,7 @@ pub async fn update(
     changes: UnitChanges,
 ) -> Result<Unit, StoreError> {
     let before = get(db, id).await?;
-    if expected_version.is_some_and(|version| version != before.version) {
-        return Err(StoreError::VersionMismatch);
-    }
+    versioned::expect(before.version, expected_version)?;
     let code = changes.code.unwrap_or_else(|| before.code.clone());
     let name = changes.name.unwrap_or_else(|| before.name.clone());
     let category = changes.category.unwrap_or_else(|| before.category.clone());
@@ -348,7 +347,7 @@ pub async fn update(
         replace_successors(db, id, &successor_ids).await?;
     }
 
-    let updated = Entity::update_many()
+    let update = Entity::update_many()
         .col_expr(Column::Code, Expr::value(code.as_str()))
         .col_expr(Column::Name, Expr::value(name.as_str()))
         .col_expr(Column::NameFolded, Expr::value(fold(name.as_str())))
@@ -357,24 +356,10 @@ pub async fn update(
         .col_expr(Column::Path, Expr::value(path.as_str()))
         .col_expr(Column::Level, Expr::value(path.level()))
         .col_expr(Column::ValidFrom, Expr::value(validity.from()))
-        .col_expr(Column::ValidTo, Expr::value(validity.to()))
-        .col_expr(Column::Version, Expr::value(before.version + 1))
-        .col_expr(Column::UpdatedAt, Expr::value(crate::now()))
-        .filter(Column::Id.eq(id))
-        .filter(Column::Version.eq(before.version))
-        .exec(db)
-        .await?;
-    if updated.rows_affected != 1 {
-        return Err(StoreError::VersionMismatch);
-    }
+        .col_expr(Column::ValidTo, Expr::value(validity.to()));
+    versioned::apply(db, update, id, before.version).await?;
     let after = get(db, id).await?;
-    let change = Change {
-        action: "unit.update",
-        entity: ENTITY,
-        entity_id: Some(id),
-        before: Some(snapshot(&before)),
-        after: Some(snapshot(&after)),
-    };
+    let change = Change::update("unit.update", ENTITY, id, snapshot(&before), snapshot(&after));
     audit::record(db, actor, change).await?;
     Ok(after)
 }
@@ -388,9 +373,7 @@ pub async fn delete(
     expected_version: Option<i64>,
 ) -> Result<(), StoreError> {
     let before = get(db, id).await?;
-    if expected_version.is_some_and(|version| version != before.version) {
-        return Err(StoreError::VersionMismatch);
-    }
+    versioned::expect(before.version, expected_version)?;
     if let Some(child) = Entity::find().filter(Column::ParentId.eq(id)).one(db).await? {
         return Err(StoreError::conflict("the unit has child units", Some(child.id)));
     }

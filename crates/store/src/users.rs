@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::audit::{self, Change};
 use crate::entity::user::{self, Column, Entity};
 use crate::units::unit_ids_in;
+use crate::versioned;
 use crate::{Actor, Page, PageRequest, StoreError, page};
 
 const ENTITY: &str = "user";
@@ -141,14 +142,8 @@ pub async fn update(
     action: &str,
 ) -> Result<User, StoreError> {
     let before = get(db, id).await?;
-    if expected_version.is_some_and(|version| version != before.version) {
-        return Err(StoreError::VersionMismatch);
-    }
-    let mut update = Entity::update_many()
-        .col_expr(Column::Version, Expr::value(before.version + 1))
-        .col_expr(Column::UpdatedAt, Expr::value(crate::now()))
-        .filter(Column::Id.eq(id))
-        .filter(Column::Version.eq(before.version));
+    versioned::expect(before.version, expected_version)?;
+    let mut update = Entity::update_many();
     if let Some(display_name) = &changes.display_name {
         update = update.col_expr(Column::DisplayName, Expr::value(display_name.as_str()));
     }
@@ -158,17 +153,9 @@ pub async fn update(
     if let Some(active) = changes.active {
         update = update.col_expr(Column::Active, Expr::value(active));
     }
-    if update.exec(db).await?.rows_affected != 1 {
-        return Err(StoreError::VersionMismatch);
-    }
+    versioned::apply(db, update, id, before.version).await?;
     let after = get(db, id).await?;
-    let change = Change {
-        action,
-        entity: ENTITY,
-        entity_id: Some(id),
-        before: Some(snapshot(&before)),
-        after: Some(snapshot(&after)),
-    };
+    let change = Change::update(action, ENTITY, id, snapshot(&before), snapshot(&after));
     audit::record(db, actor, change).await?;
     Ok(after)
 }
