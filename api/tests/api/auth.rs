@@ -203,28 +203,15 @@ async fn repeated_failures_are_throttled_for_every_process() {
 #[tokio::test]
 async fn a_successful_login_forgets_earlier_failures() {
     let app = spawn_app().await;
-    for _ in 0..4 {
-        let response = app
-            .client
-            .post(app.url("/api/v1/auth/token"))
-            .json(&json!({"username": "admin", "password": "wrong-password!"}))
-            .send()
-            .await
-            .unwrap();
-        problem(response, 401).await;
+    // Four failures, a success, four more: without the reset the second round would be throttled.
+    for _ in 0..2 {
+        for _ in 0..4 {
+            let wrong = json!({"username": "admin", "password": "wrong-password!"});
+            let response = app.client.post(app.url("/api/v1/auth/token")).json(&wrong).send().await.unwrap();
+            problem(response, 401).await;
+        }
+        app.login("admin", ADMIN_PASSWORD).await;
     }
-    app.login("admin", ADMIN_PASSWORD).await;
-    for _ in 0..4 {
-        let response = app
-            .client
-            .post(app.url("/api/v1/auth/token"))
-            .json(&json!({"username": "admin", "password": "wrong-password!"}))
-            .send()
-            .await
-            .unwrap();
-        problem(response, 401).await;
-    }
-    app.login("admin", ADMIN_PASSWORD).await;
 }
 
 fn kid_of(token: &str) -> String {
