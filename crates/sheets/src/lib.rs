@@ -10,9 +10,8 @@
 use std::io::Cursor;
 
 use calamine::{Data, Reader as _, Xlsx};
+use dvc_domain::text::fold;
 use rust_xlsxwriter::{Format, FormatBorder, Workbook, Worksheet, XlsxError};
-use unicode_normalization::UnicodeNormalization as _;
-use unicode_normalization::char::is_combining_mark;
 
 /// The most data rows a form may have. No district has anywhere near this many officials, so a longer
 /// file is a mistake (or an attack), and reading stops as soon as it is passed.
@@ -344,21 +343,6 @@ fn provider_in(cells: &[Cell]) -> Option<Option<String>> {
     let next =
         cells[index + 1..].iter().map(|cell| cell.text.trim_start_matches(':').trim()).find(|text| !text.is_empty());
     Some(next.map(str::to_owned))
-}
-
-/// A title as compared: lower case, without diacritics (đ as d), white space trimmed and collapsed, so
-/// "HỌ VÀ TÊN", "Họ và  tên" and "ho va ten" are one title.
-fn fold(raw: &str) -> String {
-    let folded: String = raw
-        .nfd()
-        .filter(|c| !is_combining_mark(*c))
-        .map(|c| match c {
-            'đ' | 'Đ' => 'd',
-            other => other,
-        })
-        .flat_map(char::to_lowercase)
-        .collect();
-    folded.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The separator of a CSV file: `;` when it appears more often than `,` in the first five lines (as in
