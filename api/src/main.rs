@@ -50,6 +50,10 @@ enum Command {
     /// Record the 2021 provincial letter 3102/UBND-KSTT and its deadlines (R9); running it again
     /// changes nothing.
     LoadDirective,
+    /// Recompute the citizen-account counters from the records (after a restore or a manual fix).
+    RebuildCounters,
+    /// Compare the citizen-account counters with the records; exits with 1 when any differ.
+    CheckCounters,
     /// Import the statistics office's unit list (CSV); running it again changes nothing.
     ImportUnits {
         file: PathBuf,
@@ -81,6 +85,8 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::LoadDirective => load_directive(&settings).await?,
         Command::RotateSigningKey => rotate_signing_key(&settings).await?,
+        Command::RebuildCounters => rebuild_counters(&settings).await?,
+        Command::CheckCounters => check_counters(&settings).await?,
         Command::ImportUnits { file, province } => import_units(&settings, &file, province.as_deref()).await?,
     }
     Ok(())
@@ -108,6 +114,7 @@ async fn create_user(
         display_name: DisplayName::parse(&display_name)?,
         role,
         unit_id,
+        official_id: None,
         password_hash,
     };
     if role != Role::Admin && unit_id.is_none() {
@@ -152,6 +159,43 @@ async fn load_directive(settings: &Settings) -> anyhow::Result<()> {
         directive.milestones.len()
     );
     Ok(())
+}
+
+async fn rebuild_counters(settings: &Settings) -> anyhow::Result<()> {
+    let store = open_store(settings).await?;
+    eprintln!("recounting citizen-account records");
+    let tx = store.begin().await?;
+    let rows = dvc_store::counters::rebuild(&tx).await?;
+    tx.commit().await.map_err(dvc_store::StoreError::from)?;
+    eprintln!("done: {rows} counter rows written");
+    Ok(())
+}
+
+/// Prints each counter that disagrees with the records and exits with 1 if there is any, so that
+/// a scheduled check can alert.
+async fn check_counters(settings: &Settings) -> anyhow::Result<()> {
+    let store = open_store(settings).await?;
+    eprintln!("recounting citizen-account records");
+    let differences = dvc_store::counters::differences(store.conn()).await?;
+    for difference in &differences {
+        let key = &difference.key;
+        eprintln!(
+            "unit {} {} {}: counters say {} created, {} failed; records say {} created, {} failed",
+            key.unit_id,
+            key.period,
+            key.account_kind,
+            difference.stored.created,
+            difference.stored.failed,
+            difference.recounted.created,
+            difference.recounted.failed,
+        );
+    }
+    if differences.is_empty() {
+        eprintln!("the counters agree with the records");
+        return Ok(());
+    }
+    eprintln!("{} counters differ; `dvc-api rebuild-counters` recomputes them", differences.len());
+    std::process::exit(1);
 }
 
 async fn rotate_signing_key(settings: &Settings) -> anyhow::Result<()> {

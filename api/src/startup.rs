@@ -84,6 +84,7 @@ async fn bootstrap_admin(store: &Store, configured: Option<&str>) -> anyhow::Res
         display_name: DisplayName::parse("Administrator")?,
         role: Role::Admin,
         unit_id: None,
+        official_id: None,
         password_hash,
     };
     let tx = store.begin().await?;

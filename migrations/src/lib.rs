@@ -8,6 +8,7 @@ mod m20261127_000002_officials;
 mod m20261127_000003_rosters;
 mod m20261127_000004_grants_directives_support;
 mod m20261127_000005_login_attempts;
+mod m20261129_000006_citizen_accounts;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000003_rosters::Migration),
             Box::new(m20261127_000004_grants_directives_support::Migration),
             Box::new(m20261127_000005_login_attempts::Migration),
+            Box::new(m20261129_000006_citizen_accounts::Migration),
         ]
     }
 }

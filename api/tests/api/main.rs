@@ -5,6 +5,7 @@
 
 mod auth;
 mod authorization;
+mod citizen_accounts;
 mod directives;
 mod errors;
 mod grants;

@@ -3,6 +3,7 @@
 //! Every newtype here has a private field and a `parse` constructor, so a value that exists is a valid
 //! one: the layers above never re-check what the type already guarantees.
 
+pub mod citizen;
 pub mod directive;
 pub mod error;
 pub mod grant;
@@ -17,6 +18,7 @@ pub mod time;
 pub mod unit;
 pub mod user;
 
+pub use citizen::{AccountKind, CitizenAccount, FailureReason, NewCitizenAccount, Outcome, RecordSource};
 pub use directive::{Directive, DirectiveChanges, Milestone, MilestoneKey, NewDirective};
 pub use error::ParseError;
 pub use grant::{Grant, GrantFunction, GrantPeriod, GrantRefusal, NewGrant};
@@ -26,5 +28,6 @@ pub use policy::{Action, Denied, Principal, Scope};
 pub use role::Role;
 pub use roster::{RawEntry, Roster, RosterEntry, RosterSource, RosterStatus, RosterUnits, RowError, ValidEntry};
 pub use support::{SupportChanges, SupportComment, SupportRequest, SupportStatus};
+pub use time::Period;
 pub use unit::{ListedUnit, NewUnit, Unit, UnitChanges, UnitCode, UnitKind, UnitName, UnitPath, Validity};
 pub use user::{DisplayName, NewUser, Password, User, UserChanges, Username};

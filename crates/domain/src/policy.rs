@@ -32,6 +32,8 @@ pub struct Principal {
     pub username: String,
     pub role: Role,
     pub unit_id: Option<Uuid>,
+    /// A clerk's official: the desk official in whose name the clerk records.
+    pub official_id: Option<Uuid>,
     pub scope: Scope,
 }
 
@@ -59,6 +61,14 @@ pub enum Action {
     UseSupport,
     /// Moving a support request's status: the Service Center's part.
     ManageSupport,
+    /// Recording a citizen-account attempt, at a desk or from the portal.
+    RecordCitizenAccount,
+    /// Reading citizen-account records (a clerk reads only its own).
+    ReadCitizenAccount,
+    /// Voiding a record with a reason.
+    VoidCitizenAccount,
+    /// Seeing a record's personal numbers unmasked, for a stated reason.
+    RevealCitizenAccount,
 }
 
 /// Why an attempt is refused. The two are told apart on purpose: a role that may never act gets
@@ -104,7 +114,9 @@ impl Principal {
                 Role::Manager,
                 Action::ReadOfficial | Action::ManageOfficials | Action::RevealOfficial | Action::ReadGrant,
             ) => true,
-            (Role::Integration, Action::ReadOfficial) => true,
+            (Role::Manager, Action::ReadCitizenAccount | Action::VoidCitizenAccount) => true,
+            (Role::Clerk, Action::RecordCitizenAccount | Action::ReadCitizenAccount) => true,
+            (Role::Integration, Action::ReadOfficial | Action::RecordCitizenAccount) => true,
             _ => false,
         }
     }
@@ -115,7 +127,7 @@ mod tests {
     use super::*;
 
     fn principal(role: Role, scope: Scope) -> Principal {
-        Principal { user_id: Uuid::now_v7(), username: "someone".into(), role, unit_id: None, scope }
+        Principal { user_id: Uuid::now_v7(), username: "someone".into(), role, unit_id: None, official_id: None, scope }
     }
 
     #[test]
@@ -161,6 +173,20 @@ mod tests {
         assert_eq!(manager.authorize_unscoped(Action::ReadUser), Err(Denied::OutOfScope));
         let admin = principal(Role::Admin, Scope::All);
         assert_eq!(admin.authorize_unscoped(Action::ReadUser), Ok(()));
+    }
+
+    #[test]
+    fn citizen_accounts_are_recorded_at_desks_and_by_the_portal_and_revealed_by_admins_only() {
+        let unit = UnitPath::root(Uuid::now_v7());
+        let may =
+            |role: Role, action: Action| principal(role, Scope::Subtree(unit.clone())).authorize(action, Some(&unit));
+        assert_eq!(may(Role::Clerk, Action::RecordCitizenAccount), Ok(()));
+        assert_eq!(may(Role::Integration, Action::RecordCitizenAccount), Ok(()));
+        assert_eq!(may(Role::Manager, Action::RecordCitizenAccount), Err(Denied::RoleNotAllowed));
+        assert_eq!(may(Role::Viewer, Action::ReadCitizenAccount), Err(Denied::RoleNotAllowed));
+        assert_eq!(may(Role::Manager, Action::VoidCitizenAccount), Ok(()));
+        assert_eq!(may(Role::Clerk, Action::VoidCitizenAccount), Err(Denied::RoleNotAllowed));
+        assert_eq!(may(Role::Manager, Action::RevealCitizenAccount), Err(Denied::RoleNotAllowed));
     }
 
     #[test]

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::text::{check_length, normalize};
-use crate::{ParseError, Role};
+use crate::{Official, ParseError, Role, UnitPath};
 
 /// A user as stored, without its password hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +28,8 @@ pub struct NewUser {
     pub display_name: DisplayName,
     pub role: Role,
     pub unit_id: Option<Uuid>,
+    /// A clerk's official (see [`check_official_link`]).
+    pub official_id: Option<Uuid>,
     pub password_hash: String,
 }
 
@@ -37,6 +39,29 @@ pub struct UserChanges {
     pub display_name: Option<DisplayName>,
     pub password_hash: Option<String>,
     pub active: Option<bool>,
+    /// Links a clerk to another official, or (`Some(None)`) to none.
+    pub official_id: Option<Option<Uuid>>,
+}
+
+/// Whether a user of `role` acting in `scope_unit` may be linked to `official` (at `official_path`):
+/// only a clerk is, to an active official who works in the clerk's unit or below it, since the clerk
+/// records citizen accounts in that official's name.
+pub fn check_official_link(
+    role: Role,
+    scope_unit: Option<&UnitPath>,
+    official: &Official,
+    official_path: &UnitPath,
+) -> Result<(), ParseError> {
+    if role != Role::Clerk {
+        return Err(ParseError::new("official_for_clerks_only", "only a clerk is linked to an official"));
+    }
+    if !official.active {
+        return Err(ParseError::new("official_inactive", "the official is no longer active"));
+    }
+    if !scope_unit.is_some_and(|unit| official_path.is_within(unit)) {
+        return Err(ParseError::new("official_outside_unit", "the official does not work in the clerk's unit"));
+    }
+    Ok(())
 }
 
 /// A login name, also the `client_id` of a service account: lower-case ASCII so that it is typed the

@@ -220,6 +220,36 @@ impl Fields {
         parsed.map_err(|error| self.0.push(FieldError::new(pointer, error))).ok()
     }
 
+    /// Notes every constraint that `value`'s `#[derive(Validate)]` declares and that it breaks, each
+    /// at `prefix` followed by the field's name. The declarations carry the code and the sentence.
+    pub fn validate(&mut self, prefix: &str, value: &impl validator::Validate) {
+        let Err(errors) = value.validate() else { return };
+        let mut found: Vec<FieldError> = errors
+            .field_errors()
+            .into_iter()
+            .flat_map(|(field, errors)| {
+                errors.iter().map(move |error| FieldError {
+                    pointer: format!("{prefix}/{field}"),
+                    code: error.code.to_string(),
+                    detail: error.message.as_deref().map_or_else(|| format!("{field} is not allowed"), str::to_owned),
+                })
+            })
+            .collect();
+        // The map has no order; the answer should not change from one request to the next.
+        found.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+        self.0.extend(found);
+    }
+
+    /// Notes an invalid value found by a check other than parsing.
+    pub fn reject(&mut self, pointer: &str, error: ParseError) {
+        self.0.push(FieldError::new(pointer, error));
+    }
+
+    /// The errors noted so far, leaving none.
+    pub fn take(&mut self) -> Vec<FieldError> {
+        std::mem::take(&mut self.0)
+    }
+
     /// The value `build` makes of the checked values, or a 422 listing every invalid one.
     pub fn finish<T>(self, build: impl FnOnce() -> Option<T>) -> Result<T, ApiError> {
         if !self.0.is_empty() {

@@ -7,6 +7,7 @@ mod extract;
 mod fallback;
 mod handlers;
 mod metrics;
+mod mirror;
 mod pagination;
 mod patch;
 mod write;
@@ -52,6 +53,7 @@ pub const UPLOAD_LIMIT: usize = 16 * 1024 * 1024;
         (name = "officials", description = "Officials at the one-stop desks (R1)"),
         (name = "rosters", description = "District rosters of desk officials (R2)"),
         (name = "grants", description = "The function of creating citizen accounts, granted to officials (R3)"),
+        (name = "citizen_accounts", description = "Citizen accounts opened at the desks and on the portal (R4, R5)"),
         (name = "directives", description = "Directives and their deadlines (R9)"),
         (name = "support", description = "Support requests from units to the Service Center (R6)"),
         (name = "audit", description = "The audit trail"),

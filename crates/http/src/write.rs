@@ -24,11 +24,25 @@ pub async fn in_transaction<T>(
     Ok(value)
 }
 
-/// What a creating request produced: the new resource and its version, for the `ETag`.
+/// What a creating request produced: the new resource and its version, for the `ETag`, or the
+/// resource the request named that already existed.
 #[derive(Debug)]
 pub struct Created<T> {
     pub body: T,
     pub version: i64,
+    pub status: StatusCode,
+}
+
+impl<T> Created<T> {
+    /// A resource the request created (201).
+    pub fn new(version: i64, body: T) -> Self {
+        Self { body, version, status: StatusCode::CREATED }
+    }
+
+    /// A resource that existed already and that the request is answered with (200).
+    pub fn existing(version: i64, body: T) -> Self {
+        Self { body, version, status: StatusCode::OK }
+    }
 }
 
 /// The fingerprint of a creating request: the route and its body, so that reusing a key for another
@@ -58,15 +72,39 @@ pub async fn create_once<T: Serialize>(
         let body = serde_json::to_string(&created.body).map_err(ApiError::internal)?;
         if let Some(key) = &key.0 {
             let stored =
-                StoredResponse { request_hash: fingerprint, status: StatusCode::CREATED.as_u16(), body: body.clone() };
+                StoredResponse { request_hash: fingerprint, status: created.status.as_u16(), body: body.clone() };
             idempotency::save(tx, principal.user_id, key, &stored).await?;
         }
-        Ok(HttpResponse::Created()
+        Ok(HttpResponse::build(created.status)
             .content_type("application/json")
             .insert_header((header::ETAG, etag(created.version)))
             .body(body))
     })
     .await
+}
+
+/// Answers a request at most once per `Idempotency-Key` when its work commits in transactions of its
+/// own (a batch, written in chunks): the stored answer is looked up before the work and saved after
+/// it. A retry of a batch cut off half-way finds no stored answer and runs again, which the batch's
+/// own duplicate detection makes harmless.
+pub async fn answer_once<T: Serialize>(
+    store: &Store,
+    principal: &Principal,
+    key: IdempotencyKey,
+    fingerprint: String,
+    work: impl AsyncFnOnce() -> Result<T, ApiError>,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(key) = &key.0
+        && let Some(stored) = idempotency::find(store.conn(), principal.user_id, key).await?
+    {
+        return replay(stored, &fingerprint);
+    }
+    let body = serde_json::to_string(&work().await?).map_err(ApiError::internal)?;
+    if let Some(key) = &key.0 {
+        let stored = StoredResponse { request_hash: fingerprint, status: StatusCode::OK.as_u16(), body: body.clone() };
+        in_transaction(store, async |tx| Ok(idempotency::save(tx, principal.user_id, key, &stored).await?)).await?;
+    }
+    Ok(HttpResponse::Ok().content_type("application/json").body(body))
 }
 
 fn replay(stored: StoredResponse, fingerprint: &str) -> Result<HttpResponse, ApiError> {

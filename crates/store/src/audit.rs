@@ -52,6 +52,11 @@ pub(crate) struct Change<'a> {
 }
 
 impl<'a> Change<'a> {
+    /// A new record, pictured after its creation.
+    pub fn created(action: &'a str, entity: &'a str, id: Uuid, after: Value) -> Self {
+        Self { action, entity, entity_id: Some(id), before: None, after: Some(after) }
+    }
+
     /// A change to an existing record, pictured before and after.
     pub fn update(action: &'a str, entity: &'a str, id: Uuid, before: Value, after: Value) -> Self {
         Self { action, entity, entity_id: Some(id), before: Some(before), after: Some(after) }
@@ -87,7 +92,7 @@ pub(crate) async fn record_many(
     let at = crate::now();
     let mut models = changes.into_iter().map(|change| change.into_active_model(actor, at)).peekable();
     while models.peek().is_some() {
-        let chunk: Vec<_> = models.by_ref().take(crate::units::INSERT_CHUNK).collect();
+        let chunk: Vec<_> = models.by_ref().take(crate::INSERT_CHUNK).collect();
         Entity::insert_many(chunk).exec_without_returning(db).await?;
     }
     Ok(())

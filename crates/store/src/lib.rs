@@ -3,6 +3,8 @@
 //! the transaction of the change itself.
 
 pub mod audit;
+pub mod citizen_accounts;
+pub mod counters;
 pub mod directives;
 mod entity;
 mod error;
@@ -13,6 +15,7 @@ pub mod officials;
 mod page;
 pub mod pii;
 pub mod rosters;
+mod search;
 pub mod support;
 pub mod throttle;
 pub mod units;
@@ -36,6 +39,10 @@ pub struct Store {
     db: DatabaseConnection,
     pii: PiiKey,
 }
+
+/// Rows per multi-row INSERT: well under the bind-parameter limits of SQLite (32,766) and
+/// PostgreSQL (65,535) for the widest table.
+pub(crate) const INSERT_CHUNK: usize = 500;
 
 /// How long one statement may run before the database cancels it, so that no request holds a
 /// connection indefinitely.

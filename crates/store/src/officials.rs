@@ -100,7 +100,7 @@ pub async fn list(
         }
     }
     if let Some(q) = &filter.q {
-        select = select.filter(Column::NameFolded.contains(fold(q)));
+        select = select.filter(crate::search::name_contains(Column::NameFolded, q));
     }
     if let Some(active) = filter.active {
         select = select.filter(Column::Active.eq(active));

@@ -19,9 +19,6 @@ use crate::versioned;
 use crate::{Actor, Page, PageRequest, PiiKey, StoreError, officials, page, units};
 
 const ENTITY: &str = "roster";
-/// Rows per multi-row INSERT of roster rows (10 columns each), within every database's limits.
-const ENTRY_CHUNK: usize = 500;
-
 fn to_domain(model: roster::Model, entries: Option<Vec<RosterEntry>>) -> Result<Roster, StoreError> {
     Ok(Roster {
         id: model.id,
@@ -142,7 +139,7 @@ async fn insert_entries(
     roster_id: Uuid,
     entries: &[RosterEntry],
 ) -> Result<(), StoreError> {
-    for chunk in entries.chunks(ENTRY_CHUNK) {
+    for chunk in entries.chunks(crate::INSERT_CHUNK) {
         let models = chunk
             .iter()
             .map(|entry| {

@@ -20,10 +20,6 @@ use crate::entity::{official, unit_successor, user};
 use crate::versioned;
 use crate::{Actor, Page, PageRequest, StoreError, page};
 
-/// Rows per multi-row INSERT: well under the bind-parameter limits of SQLite (32,766) and
-/// PostgreSQL (65,535) for the widest table.
-pub(crate) const INSERT_CHUNK: usize = 500;
-
 const ENTITY: &str = "unit";
 
 fn to_domain(model: unit::Model, successor_ids: Vec<Uuid>) -> Result<Unit, StoreError> {
@@ -139,7 +135,7 @@ fn filtered(scope: &Scope, filter: &UnitFilter) -> Select<Entity> {
         select = select.filter(Column::Code.eq(code.as_str()));
     }
     if let Some(q) = &filter.q {
-        select = select.filter(Column::NameFolded.contains(fold(q)));
+        select = select.filter(crate::search::name_contains(Column::NameFolded, q));
     }
     if let Some(day) = filter.valid_on {
         select = select
@@ -465,7 +461,7 @@ pub async fn import(
             known.insert(key, model);
             summary.created += 1;
         }
-        if pending.len() == INSERT_CHUNK {
+        if pending.len() == crate::INSERT_CHUNK {
             insert_models(db, std::mem::take(&mut pending)).await?;
             progress(done + 1, listed.len());
         }

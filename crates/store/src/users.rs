@@ -79,6 +79,7 @@ pub async fn principal(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Optio
         username: user.username.as_str().to_owned(),
         role: user.role,
         unit_id: user.unit_id,
+        official_id: user.official_id,
         scope,
     }))
 }
@@ -111,7 +112,7 @@ pub async fn create(db: &impl ConnectionTrait, actor: &Actor, new: NewUser) -> R
         display_name: Set(new.display_name.as_str().to_owned()),
         role: Set(new.role.as_str().to_owned()),
         unit_id: Set(new.unit_id),
-        official_id: Set(None),
+        official_id: Set(new.official_id),
         password_hash: Set(new.password_hash),
         active: Set(true),
         version: Set(1),
@@ -152,6 +153,9 @@ pub async fn update(
     }
     if let Some(active) = changes.active {
         update = update.col_expr(Column::Active, Expr::value(active));
+    }
+    if let Some(official_id) = changes.official_id {
+        update = update.col_expr(Column::OfficialId, Expr::value(official_id));
     }
     versioned::apply(db, update, id, before.version).await?;
     let after = get(db, id).await?;

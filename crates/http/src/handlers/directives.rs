@@ -166,7 +166,7 @@ pub async fn create_directive(
     })?;
     create_once(&state.store, &principal, key, request, async |tx| {
         let directive = directives::create(tx, &Actor::from(&principal), new).await?;
-        Ok(Created { version: directive.version, body: DirectiveResponse::from(directive) })
+        Ok(Created::new(directive.version, DirectiveResponse::from(directive)))
     })
     .await
 }

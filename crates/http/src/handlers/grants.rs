@@ -202,7 +202,7 @@ pub async fn create_grant(
         };
         may_be_granted(&official).map_err(refusal)?;
         let grant = grants::create(tx, &Actor::from(&principal), new).await?;
-        Ok(Created { version: grant.version, body: GrantResponse::from(grant) })
+        Ok(Created::new(grant.version, GrantResponse::from(grant)))
     })
     .await
 }

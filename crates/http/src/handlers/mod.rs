@@ -3,6 +3,7 @@
 
 mod audit;
 mod auth;
+mod citizen_accounts;
 mod directives;
 mod grants;
 mod officials;
@@ -66,6 +67,12 @@ pub fn api_v1(config: &mut ServiceConfig) {
         .service(support::get_support_request)
         .service(support::patch_support_request)
         .service(support::comment_support_request)
+        .service(citizen_accounts::list_citizen_accounts)
+        .service(citizen_accounts::create_citizen_account)
+        .service(citizen_accounts::create_citizen_accounts_batch)
+        .service(citizen_accounts::get_citizen_account)
+        .service(citizen_accounts::void_citizen_account)
+        .service(citizen_accounts::reveal_citizen_account)
         .service(audit::list_audit_events);
 }
 

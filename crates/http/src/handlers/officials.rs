@@ -284,7 +284,7 @@ pub async fn create_official(
     create_once(&state.store, &principal, key, request, async |tx| {
         unit_in_scope(tx, &principal, Action::ManageOfficials, new.unit_id, "/unit_id").await?;
         let official = officials::create(tx, pii, &Actor::from(&principal), new).await?;
-        Ok(Created { version: official.version, body: OfficialResponse::new(official, true) })
+        Ok(Created::new(official.version, OfficialResponse::new(official, true)))
     })
     .await
 }

@@ -271,7 +271,7 @@ pub async fn create_roster(
     let raw = raw_entries(body.entries);
     create_once(&state.store, &principal, key, request, async |tx| {
         let roster = store_roster(tx, &state, &principal, body.unit_id, RosterSource::Json, raw).await?;
-        Ok(Created { version: roster.version, body: RosterResponse::new(roster, true) })
+        Ok(Created::new(roster.version, RosterResponse::new(roster, true)))
     })
     .await
 }
@@ -551,7 +551,7 @@ pub async fn import_roster(
         .collect();
     create_once(&state.store, &principal, key, fingerprint(&route, &body), async |tx| {
         let roster = store_roster(tx, &state, &principal, unit_id, source, raw).await?;
-        Ok(Created { version: roster.version, body: RosterResponse::new(roster, true) })
+        Ok(Created::new(roster.version, RosterResponse::new(roster, true)))
     })
     .await
 }

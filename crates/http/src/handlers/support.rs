@@ -177,7 +177,7 @@ pub async fn open_support_request(
     create_once(&state.store, &principal, key, request, async |tx| {
         unit_in_scope(tx, &principal, Action::UseSupport, body.unit_id, "/unit_id").await?;
         let opened = support::open(tx, &Actor::from(&principal), body.unit_id, subject, message).await?;
-        Ok(Created { version: opened.version, body: SupportRequestResponse::new(opened, true) })
+        Ok(Created::new(opened.version, SupportRequestResponse::new(opened, true)))
     })
     .await
 }
@@ -283,7 +283,7 @@ pub async fn comment_support_request(
     create_once(&state.store, &principal, key, request, async |tx| {
         visible_request(tx, &principal, *id).await?;
         let updated = support::comment(tx, &Actor::from(&principal), *id, message).await?;
-        Ok(Created { version: updated.version, body: SupportRequestResponse::new(updated, true) })
+        Ok(Created::new(updated.version, SupportRequestResponse::new(updated, true)))
     })
     .await
 }

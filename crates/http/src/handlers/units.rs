@@ -288,7 +288,7 @@ pub async fn create_unit(
     let new = parse_new_unit(&body)?;
     create_once(&state.store, &principal, key, request, async |tx| {
         let unit = units::create(tx, &Actor::from(&principal), new).await?;
-        Ok(Created { version: unit.version, body: UnitResponse::from(unit) })
+        Ok(Created::new(unit.version, UnitResponse::from(unit)))
     })
     .await
 }

@@ -1,8 +1,9 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
-use dvc_domain::{Action, DisplayName, NewUser, Password, Principal, Role, User, UserChanges, Username};
-use dvc_store::{Actor, Tx, users};
+use dvc_domain::user::check_official_link;
+use dvc_domain::{Action, DisplayName, NewUser, Password, Principal, Role, UnitPath, User, UserChanges, Username};
+use dvc_store::{Actor, StoreError, Tx, officials, units, users};
 
 use super::problems::{Changing, Creating, Reading};
 use super::scope::unit_in_scope;
@@ -11,9 +12,10 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::auth::password;
-use crate::error::{ApiError, Fields};
+use crate::error::{ApiError, FieldError, Fields};
 use crate::extract::{IdempotencyKey, IfMatch, JsonBody};
 use crate::pagination::{ListResponse, PageQuery};
+use crate::patch::Patch;
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
 use crate::{AppState, Caller};
 
@@ -96,6 +98,9 @@ pub struct CreateUser {
     pub role: RoleDto,
     /// Required for every role but `admin`.
     pub unit_id: Option<Uuid>,
+    /// A clerk's official: an active official working in the clerk's unit or below it. Only clerks
+    /// have one.
+    pub official_id: Option<Uuid>,
     /// At least 12 characters.
     pub password: String,
 }
@@ -106,6 +111,10 @@ pub struct CreateUser {
 pub struct PatchUser {
     pub display_name: Option<String>,
     pub password: Option<String>,
+    /// Links a clerk to another official, or (`null`) to none.
+    #[serde(default)]
+    #[schema(value_type = Option<Uuid>)]
+    pub official_id: Patch<Uuid>,
 }
 
 /// Lists the users whose scope unit lies in the caller's subtree.
@@ -160,22 +169,59 @@ pub async fn create_user(
     let (username, display_name, secret) = fields.finish(|| Some((username?, display_name?, secret?)))?;
     let password_hash = password::hash(secret).await?;
     create_once(&state.store, &principal, key, request, async |tx| {
-        check_scope_unit(tx, &principal, role, body.unit_id).await?;
-        let new = NewUser { username, display_name, role, unit_id: body.unit_id, password_hash };
+        let scope_unit = check_scope_unit(tx, &principal, role, body.unit_id).await?;
+        if let Some(official_id) = body.official_id {
+            check_official(tx, &state, &principal, role, scope_unit.as_ref(), official_id).await?;
+        }
+        let new = NewUser {
+            username,
+            display_name,
+            role,
+            unit_id: body.unit_id,
+            official_id: body.official_id,
+            password_hash,
+        };
         let user = users::create(tx, &Actor::from(&principal), new).await?;
-        Ok(Created { version: user.version, body: UserResponse::from(user) })
+        Ok(Created::new(user.version, UserResponse::from(user)))
     })
     .await
 }
 
 /// The scope unit of a new user must exist and lie in the creator's scope; only an admin may
-/// go without one.
-async fn check_scope_unit(tx: &Tx, principal: &Principal, role: Role, unit_id: Option<Uuid>) -> Result<(), ApiError> {
+/// go without one. Answers the unit's path.
+async fn check_scope_unit(
+    tx: &Tx,
+    principal: &Principal,
+    role: Role,
+    unit_id: Option<Uuid>,
+) -> Result<Option<UnitPath>, ApiError> {
     match unit_id {
-        Some(unit_id) => unit_in_scope(tx, principal, Action::ManageUser(role), unit_id, "/unit_id").await.map(drop),
-        None if role == Role::Admin => Ok(()),
+        Some(unit_id) => unit_in_scope(tx, principal, Action::ManageUser(role), unit_id, "/unit_id").await.map(Some),
+        None if role == Role::Admin => Ok(None),
         None => Err(ApiError::invalid("/unit_id", "unit_required", "every role but admin needs a scope unit")),
     }
+}
+
+/// The official a clerk is linked to must be one the caller manages, and fit the clerk
+/// ([`check_official_link`]); an official the caller cannot see is answered as unknown.
+async fn check_official(
+    tx: &Tx,
+    state: &AppState,
+    principal: &Principal,
+    role: Role,
+    scope_unit: Option<&UnitPath>,
+    official_id: Uuid,
+) -> Result<(), ApiError> {
+    let unknown = || ApiError::invalid("/official_id", "unknown_official", "no such official in your scope");
+    let official = match officials::get(tx, state.store.pii(), official_id).await {
+        Ok(official) => official,
+        Err(StoreError::NotFound) => return Err(unknown()),
+        Err(other) => return Err(other.into()),
+    };
+    let path = units::path_of(tx, official.unit_id).await?;
+    principal.authorize(Action::ManageUser(role), Some(&path)).map_err(|_| unknown())?;
+    check_official_link(role, scope_unit, &official, &path)
+        .map_err(|error| ApiError::Validation(vec![FieldError::new("/official_id", error)]))
 }
 
 /// Loads a user the caller may see, or 404.
@@ -217,7 +263,8 @@ pub async fn get_user(
     Ok(with_etag(StatusCode::OK, user.version, &UserResponse::from(user)))
 }
 
-/// Changes a user's display name or password (JSON merge patch); a user may change its own.
+/// Changes a user's display name or password (JSON merge patch); a user may change its own. A clerk's
+/// official is changed by those who manage the clerk.
 #[utoipa::path(
     tag = "users",
     operation_id = "patch_user",
@@ -246,9 +293,18 @@ pub async fn patch_user(
         Some(secret) => Some(password::hash(secret).await?),
         None => None,
     };
+    let official_id = body.official_id.into_change();
     let user = in_transaction(&state.store, async |tx| {
-        visible_user(tx, &principal, *id, |user| Action::ManageUser(user.role)).await?;
-        let changes = UserChanges { display_name, password_hash, active: None };
+        let user = visible_user(tx, &principal, *id, |user| Action::ManageUser(user.role)).await?;
+        if official_id.is_some() {
+            // A user may change its own name and password, but not whose desk it records for.
+            principal.authorize(Action::ManageUser(user.role), None)?;
+        }
+        if let Some(Some(official_id)) = official_id {
+            let scope_unit = users::unit_path_of(tx, &user).await?;
+            check_official(tx, &state, &principal, user.role, scope_unit.as_ref(), official_id).await?;
+        }
+        let changes = UserChanges { display_name, password_hash, active: None, official_id };
         Ok(users::update(tx, &Actor::from(&principal), *id, if_match.0, changes, "user.update").await?)
     })
     .await?;

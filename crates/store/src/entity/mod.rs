@@ -2,6 +2,8 @@
 //! records.
 
 pub mod audit_event;
+pub mod citizen_account;
+pub mod citizen_account_counter;
 pub mod directive;
 pub mod grant;
 pub mod idempotency_key;
