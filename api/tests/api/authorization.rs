@@ -26,6 +26,9 @@ struct Endpoint {
     allowed: &'static [&'static str],
     /// The status of a successful call.
     success: u16,
+    /// Roles that reach only the objects they made themselves (a clerk's own records): the
+    /// objects here, made by an admin, are not found for them anywhere.
+    mine_only: &'static [&'static str],
 }
 
 /// Objects of each kind, one per place.
@@ -35,6 +38,7 @@ struct Objects {
     grants: [String; 3],
     rosters: [String; 3],
     support: [String; 3],
+    records: [String; 3],
 }
 
 fn index(place: Place) -> usize {
@@ -56,6 +60,7 @@ async fn objects(app: &TestApp, units: [&str; 3]) -> Objects {
     let mut grants = Vec::new();
     let mut rosters = Vec::new();
     let mut support = Vec::new();
+    let mut records = Vec::new();
     for (number, unit) in units.iter().enumerate() {
         let official = json!({"full_name": "Nguyễn Văn An", "unit_id": unit, "id_number": format!("05209000124{number}"),
             "phone": "0972123588", "portal_account": "created"});
@@ -68,6 +73,9 @@ async fn objects(app: &TestApp, units: [&str; 3]) -> Objects {
             )
             .await,
         );
+        let record = json!({"full_name": "Lê Thị Cúc", "id_number": format!("05218500000{number}"), "phone": "0905123456",
+            "account_kind": "vneid_level1", "outcome": "created", "official_id": official, "registered_at": "2021-08-01T02:00:00Z"});
+        records.push(created(app, "/api/v1/citizen-accounts", record).await);
         officials.push(official);
         let entry = json!({"full_name": "Trần Thị Ánh", "unit_id": unit, "id_number": format!("05219000124{number}"), "phone": "0972123589"});
         rosters.push(created(app, "/api/v1/rosters", json!({"unit_id": unit, "entries": [entry]})).await);
@@ -83,6 +91,7 @@ async fn objects(app: &TestApp, units: [&str; 3]) -> Objects {
         grants: three(grants),
         rosters: three(rosters),
         support: three(support),
+        records: three(records),
     }
 }
 
@@ -95,6 +104,7 @@ fn endpoints() -> Vec<(Endpoint, Pick)> {
     let grants: Pick = |objects| &objects.grants;
     let rosters: Pick = |objects| &objects.rosters;
     let support: Pick = |objects| &objects.support;
+    let records: Pick = |objects| &objects.records;
     let correction = json!({"full_name": "Lê Văn Bình", "unit_name": "Xã An Hưng", "id_number": "052090009999", "phone": "0972123580"});
     let everyone: &[&str] = &ROLES;
     let managers: &[&str] = &["admin", "manager"];
@@ -103,7 +113,7 @@ fn endpoints() -> Vec<(Endpoint, Pick)> {
     let desk_users: &[&str] = &["admin", "manager", "clerk", "viewer"];
     let endpoint =
         |method: Method, path: &'static str, body: Option<Value>, allowed: &'static [&'static str], success: u16| {
-            Endpoint { method, path, body, allowed, success }
+            Endpoint { method, path, body, allowed, success, mine_only: &[] }
         };
     vec![
         (endpoint(Method::GET, "/api/v1/units/{id}", None, everyone, 200), units),
@@ -133,12 +143,32 @@ fn endpoints() -> Vec<(Endpoint, Pick)> {
             ),
             support,
         ),
+        (
+            Endpoint {
+                mine_only: &["clerk"],
+                ..endpoint(Method::GET, "/api/v1/citizen-accounts/{id}", None, &["admin", "manager", "clerk"], 200)
+            },
+            records,
+        ),
+        (
+            endpoint(
+                Method::POST,
+                "/api/v1/citizen-accounts/{id}/reveal",
+                Some(json!({"reason": "kiểm tra"})),
+                admins,
+                200,
+            ),
+            records,
+        ),
     ]
 }
 
 fn expected(endpoint: &Endpoint, role: &str, place: Place) -> u16 {
     if !endpoint.allowed.contains(&role) {
         return 403;
+    }
+    if endpoint.mine_only.contains(&role) {
+        return 404;
     }
     match (role, place) {
         ("admin", _) | (_, Place::Own) => endpoint.success,
@@ -188,7 +218,9 @@ async fn every_role_lists_exactly_its_subtree() {
     let app = spawn_app().await;
     let tree = app.tree().await;
     let objects = objects(&app, [&tree.commune_a, &tree.commune_b, &tree.province]).await;
+    // A clerk lists only the records it made, and the admin made these.
     let lists: Vec<(&str, &[&str], Pick)> = vec![
+        ("/api/v1/citizen-accounts?limit=500", &["admin", "manager", "clerk"], |objects| &objects.records),
         ("/api/v1/units?limit=500", &ROLES, |objects| &objects.units),
         ("/api/v1/officials?limit=500", &["admin", "manager", "integration"], |objects| &objects.officials),
         ("/api/v1/grants?limit=500", &["admin", "manager"], |objects| &objects.grants),
@@ -210,7 +242,8 @@ async fn every_role_lists_exactly_its_subtree() {
             }
             let listed: Vec<String> = body(response).await["items"].as_array().unwrap().iter().map(id_of).collect();
             for place in [Place::Own, Place::Sibling, Place::Above] {
-                let visible = role == "admin" || place == Place::Own;
+                let mine_only = role == "clerk" && path.starts_with("/api/v1/citizen-accounts");
+                let visible = (role == "admin" || place == Place::Own) && !mine_only;
                 if listed.contains(&pick(&objects)[index(place)]) != visible {
                     mismatches.push(format!("GET {path} as {role}: {place:?} object listed is {}", !visible));
                 }

@@ -1,3 +1,5 @@
+use std::process::Command;
+
 use reqwest::Method;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
@@ -470,4 +472,78 @@ async fn counters_move_with_every_record_and_void_and_can_be_checked_and_rebuilt
     assert!(rebuilt, "{said}");
     assert_eq!(counters(&app).await, expected);
     assert!(run(&app, "check-counters").0);
+}
+
+/// A whole day at a desk, run against a server process logging at debug level: no ID or phone
+/// number, plain or sealed, reaches a log line or the audit trail.
+#[tokio::test]
+async fn personal_numbers_never_reach_the_logs_or_the_audit_trail() {
+    let (_db, url) = crate::helpers::TestDb::create().await;
+    let log_path = std::env::temp_dir().join(format!("dvc-pii-{}.log", uuid::Uuid::now_v7().simple()));
+    let log = std::fs::File::create(&log_path).unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    drop(listener);
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_dvc-api"))
+        .env("DVC_DATABASE_URL", &url)
+        .env("DVC_LISTEN", address.to_string())
+        .env("DVC_ADMIN_PASSWORD", crate::helpers::ADMIN_PASSWORD)
+        .env("DVC_LOG", "debug")
+        .stdout(std::process::Stdio::null())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let base = format!("http://{address}");
+    for _ in 0..100 {
+        if client.get(format!("{base}/healthz")).send().await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let app = TestApp::attach(base, client, url).await;
+    let desk = desk(&app).await;
+    let numbers = ["052185000001", "052185000002", "0905123456", "052090001245", "0972123588"];
+    let created = body(record_as(&app, &desk.clerk, &record(numbers[0], "created")).await).await;
+    let mut item = record(numbers[1], "failed");
+    item["official_id"] = json!(desk.official);
+    let batch = app
+        .request(Method::POST, "/api/v1/citizen-accounts/batch", &app.admin)
+        .json(&json!([item, {"id_number": numbers[1]}]));
+    assert_eq!(batch.send().await.unwrap().status(), 200);
+    problem(record_as(&app, &desk.clerk, &record(numbers[0], "created")).await, 409).await;
+    problem(record_as(&app, &desk.clerk, &json!({"id_number": numbers[0], "phone": "09051234567"})).await, 422).await;
+    app.get(&format!("/api/v1/citizen-accounts?id_number={}", numbers[0]), &app.admin).await;
+    let reveal = format!("/api/v1/citizen-accounts/{}/reveal", id_of(&created));
+    app.post(&reveal, &app.admin, &json!({"reason": "công dân khiếu nại"})).await;
+    let void = format!("/api/v1/citizen-accounts/{}/void", id_of(&created));
+    app.post(&void, &app.admin, &json!({"reason": "ghi nhầm"})).await;
+    let trail = app.get("/api/v1/audit-events?limit=500", &app.admin).await.text().await.unwrap();
+
+    let db = Database::connect(&app.database_url).await.unwrap();
+    let mut secrets: Vec<String> = numbers.iter().map(|number| (*number).to_owned()).collect();
+    for table in ["citizen_accounts", "officials"] {
+        let rows = db
+            .query_all_raw(sea_orm::Statement::from_string(
+                db.get_database_backend(),
+                format!("SELECT id_number_sealed, id_number_hash, phone_sealed FROM {table}"),
+            ))
+            .await
+            .unwrap();
+        for row in rows {
+            for column in ["id_number_sealed", "id_number_hash", "phone_sealed"] {
+                secrets.push(row.try_get::<String>("", column).unwrap());
+            }
+        }
+    }
+    db.close().await.unwrap();
+    Command::new("kill").args(["-TERM", &server.id().to_string()]).status().unwrap();
+    server.wait().unwrap();
+    let logs = std::fs::read_to_string(&log_path).unwrap();
+    let _ = std::fs::remove_file(&log_path);
+    assert!(logs.lines().count() > 10, "the server logged the scenario");
+    for secret in &secrets {
+        assert!(!logs.contains(secret.as_str()), "a log line holds {}…", &secret[..4]);
+        assert!(!trail.contains(secret.as_str()), "the audit trail holds {}…", &secret[..4]);
+    }
 }

@@ -81,8 +81,8 @@ pub struct TestApp {
     pub client: Client,
     pub admin: String,
     pub database_url: String,
-    /// Kept for its `Drop`, which removes the database.
-    _db: TestDb,
+    /// Kept for its `Drop`, which removes the database (`None` when the caller keeps it).
+    _db: Option<TestDb>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -98,9 +98,18 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     configure(&mut settings);
     let address = start(&settings).await;
     let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-    let mut app = TestApp { address, client, admin: String::new(), database_url, _db: db };
+    let mut app = TestApp { address, client, admin: String::new(), database_url, _db: Some(db) };
     app.admin = app.login("admin", ADMIN_PASSWORD).await;
     app
+}
+
+impl TestApp {
+    /// A test app for a server that runs elsewhere (a process of its own) at `address`.
+    pub async fn attach(address: String, client: Client, database_url: String) -> Self {
+        let mut app = TestApp { address, client, admin: String::new(), database_url, _db: None };
+        app.admin = app.login("admin", ADMIN_PASSWORD).await;
+        app
+    }
 }
 
 /// Starts an application on `settings` and returns its base address.
