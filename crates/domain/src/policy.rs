@@ -69,6 +69,10 @@ pub enum Action {
     VoidCitizenAccount,
     /// Seeing a record's personal numbers unmasked, for a stated reason.
     RevealCitizenAccount,
+    /// Reading the aggregated reports and the frozen monthly snapshots.
+    ReadReport,
+    /// Freezing a monthly report: the Service Center's report to the province.
+    FreezeReport,
 }
 
 /// Why an attempt is refused. The two are told apart on purpose: a role that may never act gets
@@ -106,7 +110,7 @@ impl Principal {
     fn role_allows(&self, action: Action) -> bool {
         match (self.role, action) {
             (Role::Admin, _) => true,
-            (_, Action::ReadUnit | Action::ReadDirective) => true,
+            (_, Action::ReadUnit | Action::ReadDirective | Action::ReadReport) => true,
             (Role::Manager | Role::Clerk | Role::Viewer, Action::UseSupport) => true,
             (Role::Manager, Action::ReadUser) => true,
             (Role::Manager, Action::ManageUser(target)) => Role::Manager.may_create(target),

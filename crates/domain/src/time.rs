@@ -52,6 +52,24 @@ impl Period {
         NaiveDate::from_ymd_opt(self.year, self.month, 1).unwrap_or(NaiveDate::MIN)
     }
 
+    /// The moment the month begins in Vietnam, in UTC.
+    pub fn start(self) -> DateTime<Utc> {
+        let midnight = self.first_day().and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+        midnight - TimeDelta::hours(VIETNAM_UTC_OFFSET_HOURS)
+    }
+
+    /// The moment the month ends in Vietnam (the next one's start), in UTC.
+    pub fn end(self) -> DateTime<Utc> {
+        self.next().start()
+    }
+
+    /// The number of months from `self` to `later`, counting both (0 when `later` is earlier).
+    pub fn months_until(self, later: Period) -> u32 {
+        let months = (later.year - self.year) * 12 + i32::try_from(later.month).unwrap_or(0)
+            - i32::try_from(self.month).unwrap_or(0);
+        u32::try_from(months + 1).unwrap_or(0)
+    }
+
     pub fn next(self) -> Self {
         if self.month == 12 { Self { year: self.year + 1, month: 1 } } else { Self { month: self.month + 1, ..self } }
     }
@@ -78,6 +96,10 @@ mod tests {
         let december = Period::parse("2021-12").expect("valid");
         assert_eq!(december.next().to_string(), "2022-01");
         assert_eq!(december.last_day(), NaiveDate::from_ymd_opt(2021, 12, 31).expect("valid"));
+        assert_eq!(december.start().to_rfc3339(), "2021-11-30T17:00:00+00:00");
+        assert_eq!(december.end().to_rfc3339(), "2021-12-31T17:00:00+00:00");
+        assert_eq!(Period::parse("2021-07").expect("valid").months_until(december), 6);
+        assert_eq!(december.months_until(Period::parse("2021-07").expect("valid")), 0);
         for bad in ["2021-13", "2021-7", "21-07", "2021/07", "1999-12", ""] {
             assert!(Period::parse(bad).is_err(), "{bad}");
         }

@@ -135,6 +135,11 @@ impl UnitPath {
         i32::try_from(self.0.matches('/').count() - 1).unwrap_or(i32::MAX)
     }
 
+    /// The ids of the unit's ancestors and itself, from the root down.
+    pub fn ids(&self) -> impl Iterator<Item = Uuid> + '_ {
+        self.0.split('/').filter_map(|segment| Uuid::try_parse(segment).ok())
+    }
+
     /// Whether this path is `ancestor` itself or lies below it.
     pub fn is_within(&self, ancestor: &UnitPath) -> bool {
         self.0.starts_with(&ancestor.0)

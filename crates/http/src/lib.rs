@@ -2,6 +2,7 @@
 //! OpenAPI document. The only crate that knows HTTP and JSON; it holds no SQL.
 
 mod auth;
+mod canonical;
 mod error;
 mod extract;
 mod fallback;
@@ -10,6 +11,7 @@ mod metrics;
 mod mirror;
 mod pagination;
 mod patch;
+mod request_span;
 mod write;
 
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -56,6 +58,7 @@ pub const UPLOAD_LIMIT: usize = 16 * 1024 * 1024;
         (name = "citizen_accounts", description = "Citizen accounts opened at the desks and on the portal (R4, R5)"),
         (name = "directives", description = "Directives and their deadlines (R9)"),
         (name = "support", description = "Support requests from units to the Service Center (R6)"),
+        (name = "reports", description = "Monthly reports and their frozen snapshots (R7, R8)"),
         (name = "audit", description = "The audit trail"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
@@ -106,5 +109,5 @@ pub fn app(
         .wrap(actix_web::middleware::from_fn(metrics::record))
         .app_data(web::Data::new(metrics))
         .wrap(actix_web::middleware::from_fn(metrics::echo_request_id))
-        .wrap(tracing_actix_web::TracingLogger::default())
+        .wrap(tracing_actix_web::TracingLogger::<request_span::PathOnlySpan>::new())
 }

@@ -1,6 +1,7 @@
 //! Permission grants. Never deleted: a grant ends by its period or by a revocation with a reason.
 
 use chrono::NaiveDate;
+use dvc_domain::grant::grant_for_recording;
 use dvc_domain::{Grant, GrantFunction, GrantPeriod, NewGrant, Scope};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
@@ -64,6 +65,37 @@ pub async fn of_official(db: &impl ConnectionTrait, official_id: Uuid) -> Result
         .collect()
 }
 
+/// The officials of `scope` who could record citizen accounts at `at` ([`grant_for_recording`]).
+pub async fn officials_in_force(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<std::collections::HashSet<Uuid>, StoreError> {
+    let mut select = Entity::find().filter(Column::ValidFrom.lte(dvc_domain::time::vietnam_date(at)));
+    if let Scope::Subtree(_) = scope {
+        select = select.filter(Expr::col(Column::OfficialId).in_subquery(officials_in(scope)));
+    }
+    let mut by_official: std::collections::HashMap<Uuid, Vec<Grant>> = std::collections::HashMap::new();
+    for model in select.all(db).await? {
+        let grant = to_domain(model)?;
+        by_official.entry(grant.official_id).or_default().push(grant);
+    }
+    Ok(by_official
+        .into_iter()
+        .filter(|(_, grants)| grant_for_recording(grants, at).is_ok())
+        .map(|(official_id, _)| official_id)
+        .collect())
+}
+
+/// The ids of the officials whose unit lies in `scope`, as a subquery.
+fn officials_in(scope: &Scope) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(official::Column::Id)
+        .from(official::Entity)
+        .and_where(Expr::col(official::Column::UnitId).in_subquery(unit_ids_in(scope)))
+        .to_owned()
+}
+
 /// Which grants to list; every field narrows the list.
 #[derive(Debug, Clone, Default)]
 pub struct GrantFilter {
@@ -89,12 +121,7 @@ pub async fn list(
 ) -> Result<Page<Grant>, StoreError> {
     let mut select = Entity::find();
     if let Scope::Subtree(_) = scope {
-        let officials_in_scope = Query::select()
-            .column(official::Column::Id)
-            .from(official::Entity)
-            .and_where(Expr::col(official::Column::UnitId).in_subquery(unit_ids_in(scope)))
-            .to_owned();
-        select = select.filter(Expr::col(Column::OfficialId).in_subquery(officials_in_scope));
+        select = select.filter(Expr::col(Column::OfficialId).in_subquery(officials_in(scope)));
     }
     if let Some(official_id) = filter.official_id {
         select = select.filter(Column::OfficialId.eq(official_id));

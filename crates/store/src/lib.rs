@@ -14,6 +14,8 @@ pub mod keys;
 pub mod officials;
 mod page;
 pub mod pii;
+pub mod report_snapshots;
+pub mod reports;
 pub mod rosters;
 mod search;
 pub mod support;

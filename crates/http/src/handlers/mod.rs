@@ -9,6 +9,8 @@ mod grants;
 mod officials;
 mod ops;
 mod problems;
+mod report_snapshots;
+mod reports;
 mod rosters;
 mod scope;
 mod support;
@@ -73,6 +75,10 @@ pub fn api_v1(config: &mut ServiceConfig) {
         .service(citizen_accounts::get_citizen_account)
         .service(citizen_accounts::void_citizen_account)
         .service(citizen_accounts::reveal_citizen_account)
+        .service(reports::get_monthly_report)
+        .service(report_snapshots::list_report_snapshots)
+        .service(report_snapshots::create_report_snapshot)
+        .service(report_snapshots::get_report_snapshot)
         .service(audit::list_audit_events);
 }
 

@@ -9,6 +9,7 @@ pub mod grant;
 pub mod idempotency_key;
 pub mod login_attempt;
 pub mod official;
+pub mod report_snapshot;
 pub mod roster;
 pub mod roster_entry;
 pub mod server_secret;

@@ -1,0 +1,221 @@
+//! What the Service Center reports each month (R7, R8): per unit, the citizen accounts recorded and
+//! the state of its desk officials, each row counting the unit's whole subtree.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::{AccountKind, Period, UnitPath};
+
+/// Created and failed attempts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub created: i64,
+    pub failed: i64,
+}
+
+impl std::ops::AddAssign for Tally {
+    fn add_assign(&mut self, other: Self) {
+        self.created += other.created;
+        self.failed += other.failed;
+    }
+}
+
+/// What one unit contributes on its own (its subtree excluded): its records and its officials.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnitFigures {
+    /// Attempts registered in the period, by kind.
+    pub by_kind: BTreeMap<&'static str, Tally>,
+    /// Accounts created from the start up to the end of the period.
+    pub created_cumulative: i64,
+    pub officials: i64,
+    pub officials_with_portal_account: i64,
+    pub officials_granted: i64,
+    pub officials_active: i64,
+}
+
+impl UnitFigures {
+    pub fn add(&mut self, other: &UnitFigures) {
+        for (kind, tally) in &other.by_kind {
+            *self.by_kind.entry(kind).or_default() += *tally;
+        }
+        self.created_cumulative += other.created_cumulative;
+        self.officials += other.officials;
+        self.officials_with_portal_account += other.officials_with_portal_account;
+        self.officials_granted += other.officials_granted;
+        self.officials_active += other.officials_active;
+    }
+
+    /// Every kind's tally together.
+    pub fn total(&self) -> Tally {
+        let mut total = Tally::default();
+        for tally in self.by_kind.values() {
+            total += *tally;
+        }
+        total
+    }
+
+    /// The tally of each kind, every kind listed (zero where nothing happened).
+    pub fn kinds(&self) -> Vec<(AccountKind, Tally)> {
+        AccountKind::ALL
+            .iter()
+            .map(|kind| (*kind, self.by_kind.get(kind.as_str()).copied().unwrap_or_default()))
+            .collect()
+    }
+}
+
+/// A unit as a report names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportUnit {
+    pub id: Uuid,
+    pub code: String,
+    pub name: String,
+    pub level: i32,
+    pub parent_id: Option<Uuid>,
+    pub path: UnitPath,
+}
+
+/// One row of the monthly report: a unit and its whole subtree's figures.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonthlyRow {
+    pub unit: ReportUnit,
+    pub figures: UnitFigures,
+}
+
+/// The monthly report of a unit: its row, then the rows of the units below it down to `depth`
+/// levels, in tree order (children by code).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MonthlyReport {
+    pub period: Period,
+    pub unit_id: Uuid,
+    pub depth: u8,
+    pub generated_at: DateTime<Utc>,
+    pub rows: Vec<MonthlyRow>,
+}
+
+/// A monthly report as frozen and sent: it never changes; a correction is a new snapshot that
+/// `amends` this one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportSnapshot {
+    pub id: Uuid,
+    pub period: Period,
+    pub unit_id: Uuid,
+    pub depth: u8,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Option<Uuid>,
+    /// The SHA-256 of `report`, in hex.
+    pub sha256: String,
+    pub amends: Option<Uuid>,
+    /// The report as canonical JSON (keys sorted, no spaces), exactly as hashed.
+    pub report: String,
+}
+
+/// A snapshot about to be frozen.
+#[derive(Debug, Clone)]
+pub struct NewReportSnapshot {
+    pub period: Period,
+    pub unit_id: Uuid,
+    pub depth: u8,
+    pub sha256: String,
+    pub amends: Option<Uuid>,
+    pub report: String,
+}
+
+/// Whether a report of `period` may be frozen at `now`: only once the month has ended in Vietnam.
+pub fn check_period_ended(period: Period, now: DateTime<Utc>) -> Result<Period, crate::ParseError> {
+    if period.end() > now {
+        return Err(crate::ParseError::new(
+            "period_not_ended",
+            "a month can be frozen only after it has ended (Vietnam time)",
+        ));
+    }
+    Ok(period)
+}
+
+/// The deepest a report reaches below its unit: a province's communes are two levels down, and an
+/// agency's desks one more.
+pub const MAX_DEPTH: u8 = 3;
+
+/// Sums every unit's own figures into each of its ancestors within `units`, so that each unit's
+/// figures cover its whole subtree.
+pub fn roll_up(units: &[ReportUnit], own: &HashMap<Uuid, UnitFigures>) -> HashMap<Uuid, UnitFigures> {
+    let known: HashMap<Uuid, ()> = units.iter().map(|unit| (unit.id, ())).collect();
+    let mut totals: HashMap<Uuid, UnitFigures> = units.iter().map(|unit| (unit.id, UnitFigures::default())).collect();
+    for unit in units {
+        let Some(figures) = own.get(&unit.id) else { continue };
+        for ancestor in unit.path.ids() {
+            if known.contains_key(&ancestor)
+                && let Some(total) = totals.get_mut(&ancestor)
+            {
+                total.add(figures);
+            }
+        }
+    }
+    totals
+}
+
+/// The units of a report in tree order from `root`, down to `depth` levels, children by code.
+pub fn tree_order(units: &[ReportUnit], root: Uuid, depth: u8) -> Vec<&ReportUnit> {
+    let mut children: HashMap<Uuid, Vec<&ReportUnit>> = HashMap::new();
+    for unit in units {
+        if let Some(parent) = unit.parent_id {
+            children.entry(parent).or_default().push(unit);
+        }
+    }
+    for list in children.values_mut() {
+        list.sort_by(|a, b| a.code.cmp(&b.code).then(a.name.cmp(&b.name)));
+    }
+    let mut ordered = Vec::new();
+    let mut stack: Vec<(&ReportUnit, u8)> = units.iter().filter(|unit| unit.id == root).map(|unit| (unit, 0)).collect();
+    while let Some((unit, level)) = stack.pop() {
+        ordered.push(unit);
+        if level < depth
+            && let Some(list) = children.get(&unit.id)
+        {
+            stack.extend(list.iter().rev().map(|child| (*child, level + 1)));
+        }
+    }
+    ordered
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(code: &str, parent: Option<&ReportUnit>) -> ReportUnit {
+        let id = Uuid::now_v7();
+        let path = parent.map_or_else(|| UnitPath::root(id), |parent| parent.path.child(id));
+        ReportUnit {
+            id,
+            code: code.to_owned(),
+            name: code.to_owned(),
+            level: path.level(),
+            parent_id: parent.map(|parent| parent.id),
+            path,
+        }
+    }
+
+    #[test]
+    fn every_row_counts_its_whole_subtree_in_tree_order() {
+        let province = unit("52", None);
+        let district_b = unit("541", Some(&province));
+        let district_a = unit("540", Some(&province));
+        let commune = unit("21610", Some(&district_a));
+        let units = vec![province.clone(), district_b.clone(), district_a.clone(), commune.clone()];
+        let mut own = HashMap::new();
+        let figures = |created| UnitFigures {
+            by_kind: BTreeMap::from([("vneid_level2", Tally { created, failed: 1 })]),
+            ..UnitFigures::default()
+        };
+        own.insert(commune.id, figures(3));
+        own.insert(district_b.id, figures(2));
+        let totals = roll_up(&units, &own);
+        assert_eq!(totals[&province.id].total(), Tally { created: 5, failed: 2 });
+        assert_eq!(totals[&district_a.id].total(), Tally { created: 3, failed: 1 });
+        let order: Vec<&str> = tree_order(&units, province.id, 2).iter().map(|unit| unit.code.as_str()).collect();
+        assert_eq!(order, vec!["52", "540", "21610", "541"]);
+        let shallow: Vec<&str> = tree_order(&units, province.id, 1).iter().map(|unit| unit.code.as_str()).collect();
+        assert_eq!(shallow, vec!["52", "540", "541"]);
+    }
+}

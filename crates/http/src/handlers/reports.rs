@@ -1,0 +1,328 @@
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use chrono::{DateTime, Utc};
+use dvc_domain::report::{MAX_DEPTH, MonthlyReport, MonthlyRow, Tally};
+use dvc_domain::{AccountKind, Action, Period, Principal, UnitPath};
+use dvc_reports::{Bars, Cell, ChartSpec, Column, Table};
+use dvc_store::{Connection, reports, units};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use super::problems::Reading;
+use crate::error::ApiError;
+use crate::{AppState, Caller};
+
+/// Created and failed attempts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct KindTally {
+    pub created: i64,
+    pub failed: i64,
+}
+
+impl From<Tally> for KindTally {
+    fn from(tally: Tally) -> Self {
+        Self { created: tally.created, failed: tally.failed }
+    }
+}
+
+/// Attempts in the period by kind of account.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ByAccountKind {
+    pub dvc_portal: KindTally,
+    pub vneid_level1: KindTally,
+    pub vneid_level2: KindTally,
+}
+
+/// One unit's row; every figure counts the unit's whole subtree.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MonthlyRowResponse {
+    pub unit_id: Uuid,
+    pub unit_code: String,
+    pub unit_name: String,
+    pub level: i32,
+    pub parent_id: Option<Uuid>,
+    /// Accounts created in the period (voided records never count).
+    pub created: i64,
+    /// Failed attempts in the period.
+    pub failed: i64,
+    /// Accounts created from the start of the drive to the end of the period.
+    pub created_cumulative: i64,
+    /// Officials recorded by the end of the period.
+    pub officials: i64,
+    /// Active officials with their own portal account (R1).
+    pub officials_with_portal_account: i64,
+    /// Active officials holding a grant in force (R3).
+    pub officials_granted: i64,
+    /// Officials still at a desk at the end of the period.
+    pub officials_active: i64,
+    pub by_account_kind: ByAccountKind,
+}
+
+impl From<&MonthlyRow> for MonthlyRowResponse {
+    fn from(row: &MonthlyRow) -> Self {
+        let figures = &row.figures;
+        let total = figures.total();
+        let kind = |kind: AccountKind| KindTally::from(figures.by_kind.get(kind.as_str()).copied().unwrap_or_default());
+        Self {
+            unit_id: row.unit.id,
+            unit_code: row.unit.code.clone(),
+            unit_name: row.unit.name.clone(),
+            level: row.unit.level,
+            parent_id: row.unit.parent_id,
+            created: total.created,
+            failed: total.failed,
+            created_cumulative: figures.created_cumulative,
+            officials: figures.officials,
+            officials_with_portal_account: figures.officials_with_portal_account,
+            officials_granted: figures.officials_granted,
+            officials_active: figures.officials_active,
+            by_account_kind: ByAccountKind {
+                dvc_portal: kind(AccountKind::DvcPortal),
+                vneid_level1: kind(AccountKind::VneidLevel1),
+                vneid_level2: kind(AccountKind::VneidLevel2),
+            },
+        }
+    }
+}
+
+/// The monthly report of a unit: its own row first, then the units below it down to `depth`.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct MonthlyReportResponse {
+    /// The month, in Vietnam time.
+    #[schema(example = "2021-07")]
+    pub period: String,
+    pub unit_id: Uuid,
+    pub depth: u8,
+    pub generated_at: DateTime<Utc>,
+    pub rows: Vec<MonthlyRowResponse>,
+}
+
+impl From<&MonthlyReport> for MonthlyReportResponse {
+    fn from(report: &MonthlyReport) -> Self {
+        Self {
+            period: report.period.to_string(),
+            unit_id: report.unit_id,
+            depth: report.depth,
+            generated_at: report.generated_at,
+            rows: report.rows.iter().map(MonthlyRowResponse::from).collect(),
+        }
+    }
+}
+
+/// The forms a report is served in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Csv,
+    Xlsx,
+    Svg,
+}
+
+const CSV: &str = "text/csv; charset=utf-8";
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+const SVG: &str = "image/svg+xml";
+
+impl Format {
+    /// `?format=` wins; otherwise the `Accept` header may ask for CSV or XLSX; JSON by default.
+    fn negotiate(req: &HttpRequest, asked: Option<&str>) -> Result<Self, ApiError> {
+        match asked {
+            Some("json") => return Ok(Format::Json),
+            Some("csv") => return Ok(Format::Csv),
+            Some("xlsx") => return Ok(Format::Xlsx),
+            Some("svg") => return Ok(Format::Svg),
+            Some(_) => return Err(ApiError::BadRequest("format must be json, csv, xlsx or svg".to_owned())),
+            None => {}
+        }
+        let accept = req.headers().get(header::ACCEPT).and_then(|value| value.to_str().ok()).unwrap_or("");
+        Ok(if accept.contains("text/csv") {
+            Format::Csv
+        } else if accept.contains(XLSX) {
+            Format::Xlsx
+        } else {
+            Format::Json
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MonthlyQuery {
+    /// The month, `YYYY-MM` in Vietnam time.
+    #[param(example = "2021-07")]
+    period: String,
+    /// The report's unit; the caller's own unit when omitted.
+    unit_id: Option<Uuid>,
+    /// Levels of units below the report's unit, 0 to 3 (default 1: its children).
+    #[param(value_type = Option<u8>, minimum = 0, maximum = 3)]
+    depth: Option<String>,
+    /// `json` (default), `csv`, `xlsx` or `svg` (a bar chart of the units below).
+    format: Option<String>,
+}
+
+/// A month named by the query parameter `name`, or 400 naming it.
+pub fn parse_period(name: &str, raw: &str) -> Result<Period, ApiError> {
+    Period::parse(raw).map_err(|error| ApiError::BadRequest(format!("{name}: {}", error.detail)))
+}
+
+pub fn parse_depth(raw: Option<&str>) -> Result<u8, ApiError> {
+    let Some(raw) = raw else { return Ok(1) };
+    raw.parse::<u8>()
+        .ok()
+        .filter(|depth| *depth <= MAX_DEPTH)
+        .ok_or_else(|| ApiError::BadRequest(format!("depth must be a whole number from 0 to {MAX_DEPTH}")))
+}
+
+/// The unit a report is about: the one asked for, or the caller's own, which the caller may read
+/// reports of (404 otherwise).
+pub async fn report_unit(
+    db: &impl Connection,
+    principal: &Principal,
+    asked: Option<Uuid>,
+) -> Result<(Uuid, UnitPath), ApiError> {
+    principal.authorize(Action::ReadReport, None)?;
+    let unit_id = asked
+        .or(principal.unit_id)
+        .ok_or_else(|| ApiError::BadRequest("unit_id is required for a user without a unit".to_owned()))?;
+    let path = units::path_of(db, unit_id).await?;
+    principal.authorize(Action::ReadReport, Some(&path))?;
+    Ok((unit_id, path))
+}
+
+/// The monthly report (R7, R8): a row for the unit and for each unit below it down to `depth`,
+/// each counting its whole subtree, from the counters kept with every record. Months are Vietnam
+/// time; voided records never count. As JSON, CSV (UTF-8 with BOM), XLSX (title, Vietnamese
+/// headings, totals and a chart) or an SVG bar chart.
+#[utoipa::path(
+    tag = "reports",
+    operation_id = "get_monthly_report",
+    params(MonthlyQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The report", content(
+            (MonthlyReportResponse = "application/json"),
+            (String = "text/csv"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (String = "image/svg+xml"),
+        )),
+        Reading,
+    )
+)]
+#[get("/reports/monthly")]
+pub async fn get_monthly_report(
+    state: web::Data<AppState>,
+    Caller(principal): Caller,
+    req: HttpRequest,
+    query: web::Query<MonthlyQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let format = Format::negotiate(&req, query.format.as_deref())?;
+    let period = parse_period("period", &query.period)?;
+    let depth = parse_depth(query.depth.as_deref())?;
+    let db = state.store.conn();
+    let (unit_id, _) = report_unit(db, &principal, query.unit_id).await?;
+    let report = reports::monthly(db, unit_id, period, depth).await?;
+    render_monthly(&report, format)
+}
+
+const MONTHLY_COLUMNS: [Column; 16] = [
+    Column { key: "unit_code", heading: "Mã đơn vị" },
+    Column { key: "unit_name", heading: "Đơn vị" },
+    Column { key: "level", heading: "Cấp" },
+    Column { key: "created", heading: "Tạo thành công" },
+    Column { key: "failed", heading: "Không thành công" },
+    Column { key: "created_cumulative", heading: "Luỹ kế thành công" },
+    Column { key: "officials", heading: "Số công chức" },
+    Column { key: "officials_with_portal_account", heading: "Đã có tài khoản" },
+    Column { key: "officials_granted", heading: "Đã được phân quyền" },
+    Column { key: "officials_active", heading: "Đang làm việc" },
+    Column { key: "dvc_portal_created", heading: "Cổng DVC: thành công" },
+    Column { key: "dvc_portal_failed", heading: "Cổng DVC: không thành công" },
+    Column { key: "vneid_level1_created", heading: "VNeID mức 1: thành công" },
+    Column { key: "vneid_level1_failed", heading: "VNeID mức 1: không thành công" },
+    Column { key: "vneid_level2_created", heading: "VNeID mức 2: thành công" },
+    Column { key: "vneid_level2_failed", heading: "VNeID mức 2: không thành công" },
+];
+
+fn monthly_cells(row: &MonthlyRow) -> Vec<Cell> {
+    let figures = &row.figures;
+    let total = figures.total();
+    let mut cells = vec![
+        Cell::Text(row.unit.code.clone()),
+        Cell::Text(row.unit.name.clone()),
+        Cell::Number(i64::from(row.unit.level)),
+        Cell::Number(total.created),
+        Cell::Number(total.failed),
+        Cell::Number(figures.created_cumulative),
+        Cell::Number(figures.officials),
+        Cell::Number(figures.officials_with_portal_account),
+        Cell::Number(figures.officials_granted),
+        Cell::Number(figures.officials_active),
+    ];
+    for (_, tally) in figures.kinds() {
+        cells.push(Cell::Number(tally.created));
+        cells.push(Cell::Number(tally.failed));
+    }
+    cells
+}
+
+fn monthly_title(report: &MonthlyReport) -> String {
+    let name = report.rows.first().map_or("", |row| row.unit.name.as_str());
+    format!("Kết quả tạo tài khoản công dân tháng {} — {name}", report.period)
+}
+
+/// Renders a monthly report. In CSV every unit is a row, the report's own unit first; in XLSX the
+/// units below are the rows and the report's own unit is the totals row, as people read a sheet.
+fn render_monthly(report: &MonthlyReport, format: Format) -> Result<HttpResponse, ApiError> {
+    let below = report.rows.get(1..).unwrap_or_default();
+    let bytes = match format {
+        Format::Json => return Ok(HttpResponse::Ok().json(MonthlyReportResponse::from(report))),
+        Format::Csv => {
+            let table = Table {
+                title: monthly_title(report),
+                columns: MONTHLY_COLUMNS.to_vec(),
+                rows: report.rows.iter().map(monthly_cells).collect(),
+                totals: None,
+                chart: None,
+            };
+            (CSV, dvc_reports::csv(&table).map_err(ApiError::internal)?)
+        }
+        Format::Xlsx => {
+            let totals = report.rows.first().map(|row| {
+                let mut cells = monthly_cells(row);
+                cells[0] = Cell::Text("Tổng cộng".to_owned());
+                cells
+            });
+            let table = Table {
+                title: monthly_title(report),
+                columns: MONTHLY_COLUMNS.to_vec(),
+                rows: below.iter().map(monthly_cells).collect(),
+                totals,
+                chart: Some(ChartSpec {
+                    title: "Tạo tài khoản: thành công và không thành công".to_owned(),
+                    label: 1,
+                    series: vec![3, 4],
+                    rows: 0..below.len(),
+                }),
+            };
+            (XLSX, dvc_reports::xlsx(&table).map_err(ApiError::internal)?)
+        }
+        Format::Svg => {
+            let groups: Vec<Bars> = below
+                .iter()
+                .map(|row| {
+                    let total = row.figures.total();
+                    Bars { label: row.unit.name.clone(), values: vec![total.created, total.failed] }
+                })
+                .collect();
+            let svg = dvc_reports::bar_chart(&monthly_title(report), &["thành công", "không thành công"], &groups);
+            (SVG, svg.into_bytes())
+        }
+    };
+    let mut response = HttpResponse::Ok();
+    response.content_type(bytes.0);
+    if format == Format::Xlsx {
+        let name = format!("bao-cao-{}.xlsx", report.period);
+        response.insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")));
+    }
+    Ok(response.body(bytes.1))
+}
