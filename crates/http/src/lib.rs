@@ -95,7 +95,6 @@ pub fn app(
     app.app_data(state)
         .app_data(web::Data::new(routes))
         .app_data(extract::json_config())
-        .app_data(extract::query_config())
         .app_data(extract::path_config())
         .app_data(web::PayloadConfig::new(UPLOAD_LIMIT))
         .service(web::redirect("/docs", "/docs/"))

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::problems::Reading;
 
 use crate::error::ApiError;
+use crate::extract::Query;
 use crate::pagination::{ListResponse, PageQuery};
 use crate::{AppState, Caller};
 
@@ -72,8 +73,8 @@ pub struct AuditQuery {
 pub async fn list_audit_events(
     state: web::Data<AppState>,
     Caller(principal): Caller,
-    query: web::Query<AuditQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<AuditQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ReadAudit, None)?;
     let query = query.into_inner();

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::problems::{Changing, Creating, Reading};
 
 use crate::error::{ApiError, Fields};
-use crate::extract::{IdempotencyKey, IfMatch, JsonBody};
+use crate::extract::{IdempotencyKey, IfMatch, JsonBody, Query};
 use crate::pagination::{ListResponse, PageQuery};
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
 use crate::{AppState, Caller};
@@ -129,7 +129,7 @@ fn milestones(dtos: &[MilestoneDto]) -> Vec<Milestone> {
 pub async fn list_directives(
     state: web::Data<AppState>,
     Caller(principal): Caller,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ReadDirective, None)?;
     let found = directives::list(state.store.conn(), page.request()?).await?;

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::problems::{Changing, Creating, Reading};
 
 use crate::error::{ApiError, Fields};
-use crate::extract::{IdempotencyKey, IfMatch, JsonBody};
+use crate::extract::{IdempotencyKey, IfMatch, JsonBody, Query};
 use crate::pagination::{ListResponse, PageQuery};
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
 use crate::{AppState, Caller};
@@ -222,8 +222,8 @@ pub async fn create_grant(
 pub async fn list_grants(
     state: web::Data<AppState>,
     Caller(principal): Caller,
-    query: web::Query<GrantQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<GrantQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ReadGrant, None)?;
     let filter = GrantFilter {
@@ -317,7 +317,7 @@ pub async fn list_official_grants(
     state: web::Data<AppState>,
     Caller(principal): Caller,
     id: web::Path<Uuid>,
-    query: web::Query<ActiveAtQuery>,
+    query: Query<ActiveAtQuery>,
 ) -> Result<HttpResponse, ApiError> {
     visible_official(state.store.conn(), &state, &principal, *id, Action::ReadGrant).await?;
     let held = grants::of_official(state.store.conn(), *id).await?;

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::problems::{Changing, Creating, Reading};
 use super::scope::unit_in_scope;
 use crate::error::{ApiError, Fields};
-use crate::extract::{IdempotencyKey, IfMatch, JsonBody};
+use crate::extract::{IdempotencyKey, IfMatch, JsonBody, Query};
 use crate::pagination::{ListResponse, PageQuery};
 use crate::patch::Patch;
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
@@ -233,8 +233,8 @@ fn parse_changes(body: PatchOfficial) -> Result<OfficialChanges, ApiError> {
 pub async fn list_officials(
     state: web::Data<AppState>,
     Caller(principal): Caller,
-    query: web::Query<OfficialQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<OfficialQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ReadOfficial, None)?;
     let query = query.into_inner();

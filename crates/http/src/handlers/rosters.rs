@@ -16,7 +16,7 @@ use uuid::Uuid;
 use super::problems::{Changing, Creating, Reading, SignedIn};
 use super::scope::unit_in_scope;
 use crate::error::{ApiError, Fields};
-use crate::extract::{IdempotencyKey, IfMatch, JsonBody, LargeJson};
+use crate::extract::{IdempotencyKey, IfMatch, JsonBody, LargeJson, Query};
 use crate::pagination::{ListResponse, PageQuery};
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
 use crate::{AppState, Caller};
@@ -291,8 +291,8 @@ pub async fn create_roster(
 pub async fn list_rosters(
     state: web::Data<AppState>,
     Caller(principal): Caller,
-    query: web::Query<RosterQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<RosterQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ManageOfficials, None)?;
     let filter = RosterFilter { unit_id: query.unit_id, status: query.status.map(Into::into) };
@@ -524,7 +524,7 @@ pub async fn import_roster(
     state: web::Data<AppState>,
     Caller(principal): Caller,
     key: IdempotencyKey,
-    query: web::Query<ImportQuery>,
+    query: Query<ImportQuery>,
     request: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {

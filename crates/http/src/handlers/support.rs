@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::problems::{Changing, Commenting, Creating, Reading};
 use super::scope::unit_in_scope;
 use crate::error::{ApiError, Fields};
-use crate::extract::{IdempotencyKey, IfMatch, JsonBody};
+use crate::extract::{IdempotencyKey, IfMatch, JsonBody, Query};
 use crate::pagination::{ListResponse, PageQuery};
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
 use crate::{AppState, Caller};
@@ -140,8 +140,8 @@ pub struct SupportQuery {
 pub async fn list_support_requests(
     state: web::Data<AppState>,
     Caller(principal): Caller,
-    query: web::Query<SupportQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<SupportQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::UseSupport, None)?;
     let found =

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::problems::{Changing, Creating, Reading};
 
 use crate::error::{ApiError, Fields};
-use crate::extract::{IdempotencyKey, IfMatch, JsonBody};
+use crate::extract::{IdempotencyKey, IfMatch, JsonBody, Query};
 use crate::pagination::{ListResponse, PageQuery};
 use crate::patch::Patch;
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
@@ -193,8 +193,8 @@ async fn list_page(
 pub async fn list_units(
     state: web::Data<AppState>,
     Caller(principal): Caller,
-    query: web::Query<UnitQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<UnitQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     list_page(&state, &principal, query.into_inner().filter()?, page.request()?).await
 }
@@ -215,7 +215,7 @@ pub async fn list_children(
     state: web::Data<AppState>,
     Caller(principal): Caller,
     id: web::Path<Uuid>,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let path = units::path_of(state.store.conn(), *id).await?;
     principal.authorize(Action::ReadUnit, Some(&path))?;
@@ -406,7 +406,7 @@ impl From<ImportSummary> for ImportResponse {
 pub async fn import_units(
     state: web::Data<AppState>,
     Caller(principal): Caller,
-    query: web::Query<ImportQuery>,
+    query: Query<ImportQuery>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ManageUnits, None)?;

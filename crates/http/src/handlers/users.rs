@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::auth::password;
 use crate::error::{ApiError, Fields};
-use crate::extract::{IdempotencyKey, IfMatch, JsonBody};
+use crate::extract::{IdempotencyKey, IfMatch, JsonBody, Query};
 use crate::pagination::{ListResponse, PageQuery};
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
 use crate::{AppState, Caller};
@@ -123,7 +123,7 @@ pub struct PatchUser {
 pub async fn list_users(
     state: web::Data<AppState>,
     Caller(principal): Caller,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ReadUser, None)?;
     let found = users::list(state.store.conn(), &principal.scope, page.request()?).await?;
