@@ -46,6 +46,7 @@ async fn wrong_password_and_unknown_user_get_the_same_answer() {
     let wrong = problem(wrong, 401).await;
     let unknown = problem(unknown, 401).await;
     assert_eq!(wrong, unknown);
+    assert_eq!(wrong["detail"], "invalid username or password");
 }
 
 #[tokio::test]

@@ -51,6 +51,10 @@ pub enum ApiError {
     BadRequest(String),
     #[error("unauthorized")]
     Unauthorized,
+    /// A login refused: unknown user, wrong password or secret, or a deactivated user, told apart
+    /// from a missing token so that a person sees what to correct.
+    #[error("invalid credentials")]
+    InvalidCredentials,
     #[error("forbidden")]
     Forbidden,
     #[error("not found")]
@@ -84,6 +88,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => ("bad-request", "Bad request"),
             ApiError::Unauthorized => ("unauthorized", "Authentication required"),
+            ApiError::InvalidCredentials => ("invalid-credentials", "Invalid credentials"),
             ApiError::Forbidden => ("forbidden", "Not allowed for this role"),
             ApiError::NotFound => ("not-found", "Not found"),
             ApiError::Conflict { .. } => ("conflict", "Conflict"),
@@ -100,6 +105,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(detail) => detail.clone(),
             ApiError::Unauthorized => "a valid bearer token is required".to_owned(),
+            ApiError::InvalidCredentials => "invalid username or password".to_owned(),
             ApiError::Forbidden => "your role may not do this".to_owned(),
             ApiError::NotFound => "no such resource".to_owned(),
             ApiError::Conflict { detail, .. } => detail.clone(),
@@ -131,7 +137,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::InvalidCredentials => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,

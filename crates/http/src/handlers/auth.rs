@@ -80,7 +80,7 @@ pub async fn issue_token(
         for (key, limit) in keys.limits() {
             throttle::record_failure(state.store.conn(), key, limit, now).await?;
         }
-        return Err(ApiError::Unauthorized);
+        return Err(ApiError::InvalidCredentials);
     };
     throttle::clear(state.store.conn(), &keys.user).await?;
     let access_token = state.tokens.issue(&state.store, user.id, user.role, user.unit_id).await?;
