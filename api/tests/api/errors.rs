@@ -225,3 +225,17 @@ async fn a_query_parameter_that_does_not_parse_is_named() {
     let refused = problem(app.get("/api/v1/audit-events?from=yesterday", &app.admin).await, 400).await;
     assert!(refused["detail"].as_str().unwrap().contains("`from`"), "{refused}");
 }
+
+#[tokio::test]
+async fn messages_cite_no_requirement_codes() {
+    let app = spawn_app().await;
+    let tree = app.tree().await;
+    let official = json!({"full_name": "Nguyễn Văn An", "unit_id": tree.commune_a, "id_number": "052090001245",
+        "phone": "0972123588"});
+    let official = crate::helpers::body(app.post("/api/v1/officials", &app.admin, &official).await).await;
+    let grant = json!({"official_id": official["id"], "function": "create_citizen_account", "basis": "123/QĐ-UBND",
+        "valid_from": "2021-07-01", "valid_until": "2021-12-31"});
+    let refused = problem(app.post("/api/v1/grants", &app.admin, &grant).await, 422).await;
+    let detail = refused["errors"][0]["detail"].as_str().unwrap();
+    assert!(detail.contains("national portal") && !detail.contains("(R"), "{detail}");
+}

@@ -59,7 +59,7 @@ pub struct MilestoneDto {
     pub due_on: NaiveDate,
 }
 
-/// A directive with its deadlines (R9).
+/// A directive with its deadlines.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DirectiveResponse {
     pub id: Uuid,

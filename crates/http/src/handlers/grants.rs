@@ -41,7 +41,7 @@ impl From<FunctionDto> for GrantFunction {
     }
 }
 
-/// A portal function granted to an official (R3).
+/// A portal function granted to an official.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GrantResponse {
     pub id: Uuid,
@@ -165,8 +165,8 @@ async fn visible_official(
     Ok(official)
 }
 
-/// Grants a function to an official (admin). The official must be active and have opened a portal
-/// account (R1).
+/// Grants a function to an official (admin). The official must be active and have opened an account
+/// on the national portal.
 #[utoipa::path(
     tag = "grants",
     operation_id = "create_grant",

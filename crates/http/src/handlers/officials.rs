@@ -63,7 +63,7 @@ pub struct OfficialResponse {
     pub phone: String,
     pub email: Option<String>,
     pub position: Option<String>,
-    /// The official's own account on the national portal (R1).
+    /// The official's own account on the national portal.
     pub portal_account: PortalAccountDto,
     pub portal_account_at: Option<DateTime<Utc>>,
     pub active: bool,

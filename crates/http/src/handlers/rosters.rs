@@ -103,7 +103,7 @@ impl EntryResponse {
     }
 }
 
-/// A roster of one-stop desk officials (R2).
+/// A roster of one-stop desk officials.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RosterResponse {
     pub id: Uuid,

@@ -53,7 +53,7 @@ pub struct CommentResponse {
     pub created_at: DateTime<Utc>,
 }
 
-/// A unit's request for help (R6).
+/// A unit's request for help.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SupportRequestResponse {
     pub id: Uuid,
