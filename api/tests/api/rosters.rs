@@ -215,3 +215,41 @@ async fn the_xlsx_template_round_trips_through_an_import() {
 
     problem(import(&app, &manager, "", XLSX, b"not a spreadsheet".to_vec()).await, 422).await;
 }
+
+#[tokio::test]
+async fn an_illegal_transition_is_409_naming_the_current_status() {
+    let app = spawn_app().await;
+    let (tree, manager) = manager_of_a(&app).await;
+    let roster = create(&app, &manager, &tree.district_a, valid_entries()).await;
+    let refused = problem(act(&app, &app.admin, &roster, "accept").await, 409).await;
+    assert!(refused["detail"].as_str().unwrap().contains("the roster is draft"), "{refused}");
+    assert!(refused.get("existing_id").is_none());
+    assert_eq!(act(&app, &manager, &roster, "submit").await.status(), 200);
+    let refused = problem(act(&app, &manager, &roster, "submit").await, 409).await;
+    assert!(refused["detail"].as_str().unwrap().contains("the roster is submitted"), "{refused}");
+}
+
+#[tokio::test]
+async fn a_draft_roster_can_be_discarded_until_it_is_submitted() {
+    let app = spawn_app().await;
+    let (tree, manager) = manager_of_a(&app).await;
+    let draft = create(&app, &manager, &tree.district_a, valid_entries()).await;
+    let path = format!("/api/v1/rosters/{}", id_of(&draft));
+    let viewer = app.user("viewer.a", "viewer", Some(&tree.district_a)).await;
+    problem(app.request(Method::DELETE, &path, &viewer).send().await.unwrap(), 403).await;
+    let discarded = app.request(Method::DELETE, &path, &manager).send().await.unwrap();
+    assert_eq!(discarded.status(), 204);
+    problem(app.get(&path, &manager).await, 404).await;
+    let events =
+        body(app.get(&format!("/api/v1/audit-events?entity=roster&entity_id={}", id_of(&draft)), &app.admin).await)
+            .await;
+    let actions: Vec<_> = events["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, vec!["roster.create", "roster.discard"]);
+
+    let submitted = create(&app, &manager, &tree.district_a, valid_entries()).await;
+    assert_eq!(act(&app, &manager, &submitted, "submit").await.status(), 200);
+    let path = format!("/api/v1/rosters/{}", id_of(&submitted));
+    let refused = problem(app.request(Method::DELETE, &path, &manager).send().await.unwrap(), 409).await;
+    assert!(refused["detail"].as_str().unwrap().contains("submitted"));
+    assert_eq!(app.get(&path, &manager).await.status(), 200);
+}

@@ -231,9 +231,14 @@ async fn transition(
     Ok(after)
 }
 
-fn wrong_state(roster: &Roster) -> StoreError {
-    StoreError::conflict(format!("the roster is {}", roster.status.as_str()), Some(roster.id))
+/// A transition the roster's current status does not allow: 409 naming that status and what the
+/// transition needs, with no `existing_id` (the roster in the way is the one addressed).
+fn wrong_state(roster: &Roster, needed: &str) -> StoreError {
+    StoreError::conflict(format!("the roster is {}; {needed}", roster.status.as_str()), None)
 }
+
+const NEEDS_DRAFT: &str = "only a draft or returned roster can be changed, submitted or discarded";
+const NEEDS_SUBMITTED: &str = "only a submitted roster can be accepted or returned";
 
 /// Replaces the rows of a draft or returned roster (a correction before it is submitted again).
 pub async fn replace_entries(
@@ -247,7 +252,7 @@ pub async fn replace_entries(
     let before = summary(db, id).await?;
     versioned::expect(before.version, expected)?;
     if !before.status.may_submit() {
-        return Err(wrong_state(&before));
+        return Err(wrong_state(&before, NEEDS_DRAFT));
     }
     roster_entry::Entity::delete_many().filter(roster_entry::Column::RosterId.eq(id)).exec(db).await?;
     insert_entries(db, pii, id, &entries).await?;
@@ -257,6 +262,35 @@ pub async fn replace_entries(
         .col_expr(Column::ErrorCount, Expr::value(i32::try_from(error_count).unwrap_or(i32::MAX)));
     let after = transition(db, actor, before, update, "roster.update").await?;
     Ok(Roster { entries: Some(entries), ..after })
+}
+
+/// Discards a draft or returned roster with its rows: the district will not send it. The audit
+/// trail keeps how it looked.
+pub async fn discard(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+    expected: Option<i64>,
+) -> Result<(), StoreError> {
+    let before = summary(db, id).await?;
+    versioned::expect(before.version, expected)?;
+    if !before.status.may_submit() {
+        return Err(wrong_state(&before, NEEDS_DRAFT));
+    }
+    roster_entry::Entity::delete_many().filter(roster_entry::Column::RosterId.eq(id)).exec(db).await?;
+    let deleted =
+        Entity::delete_many().filter(Column::Id.eq(id)).filter(Column::Version.eq(before.version)).exec(db).await?;
+    if deleted.rows_affected != 1 {
+        return Err(StoreError::VersionMismatch);
+    }
+    let change = Change {
+        action: "roster.discard",
+        entity: ENTITY,
+        entity_id: Some(id),
+        before: Some(snapshot(&before)),
+        after: None,
+    };
+    audit::record(db, actor, change).await
 }
 
 /// Submits a draft or returned roster; one with row errors cannot be submitted.
@@ -269,7 +303,7 @@ pub async fn submit(
     let before = summary(db, id).await?;
     versioned::expect(before.version, expected)?;
     if !before.status.may_submit() {
-        return Err(wrong_state(&before));
+        return Err(wrong_state(&before, NEEDS_DRAFT));
     }
     if before.error_count > 0 {
         return Err(StoreError::invalid(
@@ -297,7 +331,7 @@ pub async fn return_roster(
     let before = summary(db, id).await?;
     versioned::expect(before.version, expected)?;
     if !before.status.may_decide() {
-        return Err(wrong_state(&before));
+        return Err(wrong_state(&before, NEEDS_SUBMITTED));
     }
     let update = Entity::update_many()
         .col_expr(Column::Status, Expr::value(RosterStatus::Returned.as_str()))
@@ -327,7 +361,7 @@ pub async fn accept(
     let before = get(db, pii, id).await?;
     versioned::expect(before.version, expected)?;
     if !before.status.may_decide() {
-        return Err(wrong_state(&before));
+        return Err(wrong_state(&before, NEEDS_SUBMITTED));
     }
     let mut summary = AcceptSummary::default();
     for entry in before.entries.iter().flatten() {

@@ -48,6 +48,7 @@ pub fn api_v1(config: &mut ServiceConfig) {
         .service(rosters::roster_template)
         .service(rosters::get_roster)
         .service(rosters::patch_roster)
+        .service(rosters::discard_roster)
         .service(rosters::submit_roster)
         .service(rosters::accept_roster)
         .service(rosters::return_roster)

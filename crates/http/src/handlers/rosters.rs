@@ -1,6 +1,6 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use dvc_domain::official::parse_reason;
 use dvc_domain::roster::{check_entries, unit_match_key};
@@ -367,6 +367,34 @@ pub async fn patch_roster(
     })
     .await?;
     Ok(with_etag(StatusCode::OK, roster.version, &RosterResponse::new(roster, true)))
+}
+
+/// Discards a draft or returned roster with its rows; a submitted or decided roster cannot be
+/// discarded (409). Audited.
+#[utoipa::path(
+    tag = "rosters",
+    operation_id = "discard_roster",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Discarded"),
+        Changing,
+    )
+)]
+#[delete("/rosters/{id:[0-9a-fA-F-]+}")]
+pub async fn discard_roster(
+    state: web::Data<AppState>,
+    Caller(principal): Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    principal.authorize(Action::ManageOfficials, None)?;
+    in_transaction(&state.store, async |tx| {
+        roster_for(tx, &principal, *id, Action::ManageOfficials).await?;
+        Ok(rosters::discard(tx, &Actor::from(&principal), *id, if_match.0).await?)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Submits a draft or returned roster to the Service Center; refused while rows have errors.
