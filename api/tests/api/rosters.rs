@@ -216,6 +216,64 @@ async fn the_xlsx_template_round_trips_through_an_import() {
     problem(import(&app, &manager, "", XLSX, b"not a spreadsheet".to_vec()).await, 422).await;
 }
 
+const UNITS_CSV: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/dvhc/units-2025-01-04.csv");
+
+/// Imports one province of the statistics office's list, as the admin.
+async fn import_province(app: &TestApp, code: &str) {
+    let response = app
+        .request(Method::POST, &format!("/api/v1/units/import?province={code}"), &app.admin)
+        .header("content-type", "text/csv")
+        .body(std::fs::read(UNITS_CSV).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "import province {code}");
+}
+
+/// The id of the unit with this statistics office code.
+async fn unit_with_code(app: &TestApp, code: &str) -> String {
+    let listed = body(app.get(&format!("/api/v1/units?code={code}"), &app.admin).await).await;
+    id_of(&listed["items"][0])
+}
+
+#[tokio::test]
+async fn a_heading_names_its_district_within_the_importers_scope() {
+    let app = spawn_app().await;
+    // More than a page of namesakes created first, so that a lookup that stops at the first 50
+    // candidates never reaches the real district.
+    let elsewhere = app.unit("99", "Tỉnh Thử Nghiệm", "province", None).await;
+    for index in 0..55 {
+        app.unit(&format!("9{index:02}"), &format!("Huyện An Lão Số {index}"), "district", Some(&elsewhere)).await;
+    }
+    import_province(&app, "52").await;
+    let an_lao = unit_with_code(&app, "542").await;
+    let town = unit_with_code(&app, "21609").await;
+    let form = "Phụ lục 2;;;;\nĐơn vị cung cấp: UBND huyện An Lão;;;;\nSTT;Họ và tên;Đơn vị;CMND/CCCD;Số điện thoại\n\
+                1;Nguyễn Văn An;Thị trấn An Lão;052090001245;0972123588\n2;Trần Thị Ánh;UBND huyện An Lão;052190001246;0972123589\n";
+    let roster = body(import(&app, &app.admin, "", "text/csv", form.as_bytes().to_vec()).await).await;
+    assert_eq!(roster["unit_id"], an_lao.as_str());
+    assert_eq!(roster["entries"][0]["unit_id"], town.as_str(), "the town, not the district of the same name");
+    assert_eq!(roster["entries"][1]["unit_id"], an_lao.as_str());
+    assert_eq!(roster["error_count"], 0);
+
+    // Hải Phòng has an An Lão district too: the whole country's admin must say which is meant.
+    import_province(&app, "31").await;
+    let refused = problem(import(&app, &app.admin, "", "text/csv", form.as_bytes().to_vec()).await, 422).await;
+    assert_eq!(refused["errors"][0]["code"], "ambiguous_provider");
+    assert!(refused["errors"][0]["detail"].as_str().unwrap().contains("ambiguous"));
+    let named = import(&app, &app.admin, &format!("?unit_id={an_lao}"), "text/csv", form.as_bytes().to_vec()).await;
+    let named = body(named).await;
+    assert_eq!(named["entries"][0]["unit_id"], town.as_str());
+    assert_eq!(named["error_count"], 0);
+
+    // A manager of Bình Định means the one in Bình Định.
+    let province = unit_with_code(&app, "52").await;
+    let manager = app.user("manager.binhdinh", "manager", Some(&province)).await;
+    let roster = body(import(&app, &manager, "", "text/csv", form.as_bytes().to_vec()).await).await;
+    assert_eq!(roster["unit_id"], an_lao.as_str());
+    assert_eq!(roster["error_count"], 0);
+}
+
 #[tokio::test]
 async fn an_illegal_transition_is_409_naming_the_current_status() {
     let app = spawn_app().await;

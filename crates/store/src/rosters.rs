@@ -1,8 +1,9 @@
 //! Rosters and their rows. Accepting a roster records its officials in the same transaction.
 
+use dvc_domain::roster::unit_match_key;
 use dvc_domain::{
-    NewOfficial, OfficialChanges, PortalAccount, Roster, RosterEntry, RosterSource, RosterStatus, RosterUnits,
-    RowError, Scope,
+    NameMatch, NewOfficial, OfficialChanges, PortalAccount, Roster, RosterEntry, RosterSource, RosterStatus,
+    RosterUnits, RowError, Scope,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -79,12 +80,29 @@ fn entry_to_domain(pii: &PiiKey, model: roster_entry::Model) -> Result<RosterEnt
     })
 }
 
-/// The units a roster of `unit_id` may name: that unit and everything below it.
+/// The units a roster of `unit_id` may name: that unit and everything below it. The providing unit
+/// is checked to lie in the caller's scope first, so this is within the caller's scope too.
 pub async fn units_for(db: &impl ConnectionTrait, unit_id: Uuid) -> Result<RosterUnits, StoreError> {
     let root = units::path_of(db, unit_id).await?;
     let subtree =
         unit::Entity::find().filter(subtree_condition(unit::Column::Path, &Scope::Subtree(root))).all(db).await?;
     Ok(RosterUnits::new(subtree.into_iter().map(|unit| (unit.id, unit.name))))
+}
+
+/// The unit a roster form's heading names (`Đơn vị cung cấp: UBND huyện An Lão`), among every unit
+/// of `scope` that could answer to it: the importer's scope decides which of the country's namesakes
+/// is meant, and a heading that still fits several is [`NameMatch::Ambiguous`].
+pub async fn provider_named(db: &impl ConnectionTrait, scope: &Scope, heading: &str) -> Result<NameMatch, StoreError> {
+    let key = unit_match_key(heading);
+    if key.is_empty() {
+        return Ok(NameMatch::None);
+    }
+    let candidates = unit::Entity::find()
+        .filter(subtree_condition(unit::Column::Path, scope))
+        .filter(unit::Column::NameFolded.contains(key))
+        .all(db)
+        .await?;
+    Ok(RosterUnits::new(candidates.into_iter().map(|unit| (unit.id, unit.name))).find(heading))
 }
 
 /// A roster about to be stored, its rows already checked.

@@ -3,12 +3,12 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use dvc_domain::official::parse_reason;
-use dvc_domain::roster::{check_entries, unit_match_key};
-use dvc_domain::{Action, Principal, RawEntry, Roster, RosterEntry, RosterSource, RosterStatus, UnitKind};
+use dvc_domain::roster::check_entries;
+use dvc_domain::{Action, NameMatch, Principal, RawEntry, Roster, RosterEntry, RosterSource, RosterStatus};
 use dvc_sheets::Sheet;
 use dvc_store::rosters::{self, AcceptSummary, NewRoster, RosterFilter};
-use dvc_store::units::{self, UnitFilter};
-use dvc_store::{Actor, PageRequest, Tx};
+use dvc_store::units;
+use dvc_store::{Actor, Tx};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -513,21 +513,18 @@ fn read_form(content_type: &str, body: &[u8]) -> Result<(RosterSource, Sheet), A
 
 /// The providing unit a form's heading names, among the districts in the caller's scope.
 async fn provider_unit(state: &AppState, principal: &Principal, sheet: &Sheet) -> Result<Uuid, ApiError> {
-    let missing = || {
-        ApiError::invalid(
+    let unknown = |detail: &str| ApiError::invalid("", "unknown_provider", detail);
+    let heading = sheet.provider.as_deref().ok_or_else(|| {
+        unknown("give unit_id, or a heading `Đơn vị cung cấp: UBND huyện …` naming a unit in your scope")
+    })?;
+    match rosters::provider_named(state.store.conn(), &principal.scope, heading).await? {
+        NameMatch::One(unit_id) => Ok(unit_id),
+        NameMatch::Ambiguous => Err(ApiError::invalid(
             "",
-            "unknown_provider",
-            "give unit_id, or a heading `Đơn vị cung cấp: UBND huyện …` naming a district in your scope",
-        )
-    };
-    let key = unit_match_key(sheet.provider.as_deref().ok_or_else(missing)?);
-    let filter = UnitFilter { kind: Some(UnitKind::District), q: Some(key.clone()), ..UnitFilter::default() };
-    let candidates =
-        units::list(state.store.conn(), &principal.scope, &filter, PageRequest { after: None, limit: 50 }).await?;
-    let mut matching = candidates.items.into_iter().filter(|unit| unit_match_key(unit.name.as_str()) == key);
-    match (matching.next(), matching.next()) {
-        (Some(unit), None) => Ok(unit.id),
-        _ => Err(missing()),
+            "ambiguous_provider",
+            "the heading's unit name is ambiguous: several units in your scope have it; give unit_id",
+        )),
+        NameMatch::None => Err(unknown("no unit in your scope has the name in the heading; give unit_id")),
     }
 }
 
