@@ -106,7 +106,7 @@ struct ThrottleKeys {
 impl ThrottleKeys {
     fn new(username: &str, request: &HttpRequest) -> Self {
         let peer = request.peer_addr().map_or_else(|| "unknown".to_owned(), |address| address.ip().to_string());
-        Self { user: format!("user:{username}"), address: format!("address:{peer}") }
+        Self { user: throttle::user_key(username), address: format!("address:{peer}") }
     }
 
     fn limits(&self) -> [(&str, Limit); 2] {

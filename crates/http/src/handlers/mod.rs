@@ -30,6 +30,7 @@ pub fn api_v1(config: &mut ServiceConfig) {
         .service(users::get_user)
         .service(users::patch_user)
         .service(users::deactivate_user)
+        .service(users::unlock_user)
         .service(units::list_units)
         .service(units::create_unit)
         .service(units::import_units)

@@ -284,3 +284,30 @@ pub async fn deactivate_user(
     .await?;
     Ok(with_etag(StatusCode::OK, user.version, &UserResponse::from(user)))
 }
+
+/// Clears a user's login lockout (admin): the failed logins counted against its username are
+/// forgotten, so that it may log in again at once. Audited.
+#[utoipa::path(
+    tag = "users",
+    operation_id = "unlock_user",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The user, who may log in again", body = UserResponse),
+        Changing,
+    )
+)]
+#[post("/users/{id:[0-9a-fA-F-]+}/unlock")]
+pub async fn unlock_user(
+    state: web::Data<AppState>,
+    Caller(principal): Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    principal.authorize(Action::UnlockUser, None)?;
+    let user = in_transaction(&state.store, async |tx| {
+        visible_user(tx, &principal, *id, |_| Action::UnlockUser).await?;
+        Ok(users::unlock(tx, &Actor::from(&principal), *id).await?)
+    })
+    .await?;
+    Ok(with_etag(StatusCode::OK, user.version, &UserResponse::from(user)))
+}
