@@ -117,6 +117,7 @@ async fn forged_expired_and_foreign_tokens_are_refused() {
     let mut rejected = vec![
         ("another secret", sign(&claims(admin.clone()), "another-secret-that-is-long-enough!!", kid)),
         ("expired", sign(&claims(json!({ "sub": me["id"], "exp": now - 3600 })), SECRET, kid)),
+        ("expired ten seconds ago", sign(&claims(json!({ "sub": me["id"], "exp": now - 10 })), SECRET, kid)),
         ("not yet valid", sign(&claims(json!({ "sub": me["id"], "nbf": now + 3600 })), SECRET, kid)),
         ("wrong issuer", sign(&claims(json!({ "sub": me["id"], "iss": "elsewhere" })), SECRET, kid)),
         ("wrong audience", sign(&claims(json!({ "sub": me["id"], "aud": "elsewhere" })), SECRET, kid)),
