@@ -135,6 +135,11 @@ impl UnitPath {
         i32::try_from(self.0.matches('/').count() - 1).unwrap_or(i32::MAX)
     }
 
+    /// The id of the tree's root this path starts from: a unit's province.
+    pub fn root_id(&self) -> Option<Uuid> {
+        self.0.split('/').nth(1).and_then(|segment| Uuid::try_parse(segment).ok())
+    }
+
     /// Whether this path is `ancestor` itself or lies below it.
     pub fn is_within(&self, ancestor: &UnitPath) -> bool {
         self.0.starts_with(&ancestor.0)
@@ -161,6 +166,10 @@ pub struct Unit {
     pub kind: UnitKind,
     pub category: Option<String>,
     pub parent_id: Option<Uuid>,
+    /// The parent's name, so that two units of the same name can be told apart.
+    pub parent_name: Option<String>,
+    /// The name of the province the unit lies in; `None` for a province.
+    pub province_name: Option<String>,
     pub path: UnitPath,
     pub validity: Validity,
     pub successor_ids: Vec<Uuid>,

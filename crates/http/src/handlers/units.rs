@@ -65,6 +65,12 @@ pub struct UnitResponse {
     #[schema(example = "Phường")]
     pub category: Option<String>,
     pub parent_id: Option<Uuid>,
+    /// The parent's name, to tell apart units of the same name; `null` for a province.
+    #[schema(required = true, example = "Quận Ba Đình")]
+    pub parent_name: Option<String>,
+    /// The name of the province the unit lies in; `null` for a province.
+    #[schema(required = true, example = "Thành phố Hà Nội")]
+    pub province_name: Option<String>,
     /// Depth in the tree, 1 for a province.
     pub level: i32,
     /// The ids of the unit's ancestors and itself, `/id/…/id/`.
@@ -88,6 +94,8 @@ impl From<Unit> for UnitResponse {
             kind: unit.kind.into(),
             category: unit.category,
             parent_id: unit.parent_id,
+            parent_name: unit.parent_name,
+            province_name: unit.province_name,
             level: unit.path.level(),
             path: unit.path.as_str().to_owned(),
             valid_from: unit.validity.from(),
