@@ -61,6 +61,9 @@ pub struct SupportRequestResponse {
     pub subject: String,
     pub body: String,
     pub status: SupportStatusDto,
+    /// The user who opened it; `null` when the system did.
+    #[schema(required = true)]
+    pub created_by: Option<Uuid>,
     /// Oldest first; lists leave them out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub comments: Option<Vec<CommentResponse>>,
@@ -88,6 +91,7 @@ impl SupportRequestResponse {
             subject: request.subject,
             body: request.body,
             status: request.status.into(),
+            created_by: request.opened_by,
             comments,
             created_at: request.created_at,
             updated_at: request.updated_at,
