@@ -13,6 +13,7 @@ mod idempotency;
 mod officials;
 mod openapi;
 mod operations;
+mod pii;
 mod rosters;
 mod shutdown;
 mod support;

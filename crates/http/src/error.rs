@@ -202,7 +202,9 @@ impl From<StoreError> for ApiError {
                 ApiError::Validation(vec![FieldError::new(&format!("/{field}"), error)])
             }
             StoreError::Unavailable(cause) => ApiError::Unavailable(cause.to_string()),
-            other @ (StoreError::Database(_) | StoreError::Corrupt(_)) => ApiError::internal(other),
+            other @ (StoreError::Database(_) | StoreError::Corrupt(_) | StoreError::PiiKeyMismatch) => {
+                ApiError::internal(other)
+            }
         }
     }
 }
