@@ -101,6 +101,25 @@ impl ApiError {
         }
     }
 
+    /// The problem document answering this error.
+    pub fn problem(&self) -> Problem {
+        let (slug, title) = self.slug_and_title();
+        Problem {
+            kind: format!("https://dvc.invalid/problems/{slug}"),
+            title: title.to_owned(),
+            status: self.status_code().as_u16(),
+            detail: self.detail(),
+            errors: match self {
+                ApiError::Validation(errors) => errors.clone(),
+                _ => Vec::new(),
+            },
+            existing_id: match self {
+                ApiError::Conflict { existing_id, .. } => *existing_id,
+                _ => None,
+            },
+        }
+    }
+
     fn detail(&self) -> String {
         match self {
             ApiError::BadRequest(detail) => detail.clone(),
@@ -156,21 +175,7 @@ impl ResponseError for ApiError {
             ApiError::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
             _ => {}
         }
-        let (slug, title) = self.slug_and_title();
-        let problem = Problem {
-            kind: format!("https://dvc.invalid/problems/{slug}"),
-            title: title.to_owned(),
-            status: self.status_code().as_u16(),
-            detail: self.detail(),
-            errors: match self {
-                ApiError::Validation(errors) => errors.clone(),
-                _ => Vec::new(),
-            },
-            existing_id: match self {
-                ApiError::Conflict { existing_id, .. } => *existing_id,
-                _ => None,
-            },
-        };
+        let problem = self.problem();
         let mut response =
             HttpResponse::build(self.status_code()).content_type("application/problem+json").json(problem);
         match self {

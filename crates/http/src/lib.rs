@@ -2,6 +2,7 @@
 //! OpenAPI document. The only crate that knows HTTP and JSON; it holds no SQL.
 
 mod auth;
+mod doc;
 mod error;
 mod extract;
 mod fallback;
@@ -73,7 +74,7 @@ fn documented() -> utoipa_actix_web::UtoipaApp<
 
 /// The OpenAPI document of this API, as served at `/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    documented().split_for_parts().1
+    doc::finish(documented().split_for_parts().1)
 }
 
 /// The whole application: documented routes, Swagger UI, extractor error handling, the fallback
@@ -91,6 +92,7 @@ pub fn app(
 > {
     let metrics = state.metrics.clone();
     let (app, doc) = documented().split_for_parts();
+    let doc = doc::finish(doc);
     let routes = fallback::RouteTable::from_openapi(&doc);
     app.app_data(state)
         .app_data(web::Data::new(routes))

@@ -24,8 +24,11 @@ pub struct AuditEventResponse {
     pub action: String,
     #[schema(example = "unit")]
     pub entity: String,
+    #[schema(required = true)]
     pub entity_id: Option<Uuid>,
+    #[schema(required = true)]
     pub before: Option<serde_json::Value>,
+    #[schema(required = true)]
     pub after: Option<serde_json::Value>,
 }
 
@@ -65,7 +68,7 @@ pub struct AuditQuery {
     params(AuditQuery, PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = ListResponse<AuditEventResponse>),
+        (status = 200, description = "A page of audit events", body = ListResponse<AuditEventResponse>),
         Reading,
     )
 )]

@@ -53,7 +53,7 @@ impl TokenRequest {
     operation_id = "issue_token",
     request_body = TokenRequest,
     responses(
-        (status = 200, body = TokenResponse),
+        (status = 200, description = "The access token", body = TokenResponse),
         IssuingToken,
     )
 )]
@@ -120,7 +120,7 @@ impl ThrottleKeys {
     operation_id = "get_me",
     security(("bearer" = [])),
     responses(
-        (status = 200, body = UserResponse),
+        (status = 200, description = "The user", body = UserResponse),
         SignedIn,
     )
 )]

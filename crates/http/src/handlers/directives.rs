@@ -18,6 +18,7 @@ use crate::{AppState, Caller};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = MilestoneKey)]
 pub enum MilestoneKeyDto {
     OfficialPortalAccounts,
     RostersSubmitted,
@@ -53,6 +54,7 @@ impl From<MilestoneKeyDto> for MilestoneKey {
 /// A step of the drive and its deadline.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = Milestone)]
 pub struct MilestoneDto {
     pub key: MilestoneKeyDto,
     /// The last day on which the step is on time (for a start, its first day).
@@ -121,7 +123,7 @@ fn milestones(dtos: &[MilestoneDto]) -> Vec<Milestone> {
     params(PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = ListResponse<DirectiveResponse>),
+        (status = 200, description = "A page of directives", body = ListResponse<DirectiveResponse>),
         Reading,
     )
 )]
@@ -144,7 +146,7 @@ pub async fn list_directives(
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
     security(("bearer" = [])),
     responses(
-        (status = 201, body = DirectiveResponse),
+        (status = 201, description = "Created: the directive", body = DirectiveResponse),
         Creating,
     )
 )]
@@ -178,7 +180,7 @@ pub async fn create_directive(
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = DirectiveResponse),
+        (status = 200, description = "The directive", body = DirectiveResponse),
         Reading,
     )
 )]
@@ -201,7 +203,7 @@ pub async fn get_directive(
     request_body(content = PatchDirective, content_type = "application/merge-patch+json"),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = DirectiveResponse),
+        (status = 200, description = "The directive", body = DirectiveResponse),
         Changing,
     )
 )]

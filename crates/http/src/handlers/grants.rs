@@ -21,6 +21,7 @@ use crate::{AppState, Caller};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = GrantFunction)]
 pub enum FunctionDto {
     CreateCitizenAccount,
 }
@@ -52,10 +53,14 @@ pub struct GrantResponse {
     pub basis: String,
     pub valid_from: NaiveDate,
     /// The last day covered; `null` runs on.
+    #[schema(required = true)]
     pub valid_until: Option<NaiveDate>,
     /// The user who granted it.
+    #[schema(required = true)]
     pub granted_by: Option<Uuid>,
+    #[schema(required = true)]
     pub revoked_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub revoke_reason: Option<String>,
     /// In force now.
     pub active: bool,
@@ -174,7 +179,7 @@ async fn visible_official(
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
     security(("bearer" = [])),
     responses(
-        (status = 201, body = GrantResponse),
+        (status = 201, description = "Created: the grant", body = GrantResponse),
         Creating,
     )
 )]
@@ -214,7 +219,7 @@ pub async fn create_grant(
     params(GrantQuery, PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = ListResponse<GrantResponse>),
+        (status = 200, description = "A page of grants", body = ListResponse<GrantResponse>),
         Reading,
     )
 )]
@@ -254,7 +259,7 @@ async fn grant_for(
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = GrantResponse),
+        (status = 200, description = "The grant", body = GrantResponse),
         Reading,
     )
 )]
@@ -276,7 +281,7 @@ pub async fn get_grant(
     request_body = RevokeGrant,
     security(("bearer" = [])),
     responses(
-        (status = 200, body = GrantResponse),
+        (status = 200, description = "The grant", body = GrantResponse),
         Changing,
     )
 )]
@@ -308,7 +313,7 @@ pub async fn revoke_grant(
     params(("id" = Uuid, Path), ActiveAtQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = ListResponse<GrantResponse>),
+        (status = 200, description = "A page of grants", body = ListResponse<GrantResponse>),
         Reading,
     )
 )]
@@ -338,7 +343,7 @@ pub async fn list_official_grants(
     request_body = GrantRoster,
     security(("bearer" = [])),
     responses(
-        (status = 200, body = RosterGrantsResponse),
+        (status = 200, description = "The grants made from the roster", body = RosterGrantsResponse),
         Changing,
     )
 )]

@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 mod directives;
+mod files;
 mod grants;
 mod officials;
 mod ops;

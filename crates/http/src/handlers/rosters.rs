@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::files::{CsvFile, Spreadsheet};
 use super::problems::{Changing, Creating, Reading, SignedIn};
 use super::scope::unit_in_scope;
 use crate::error::{ApiError, Fields};
@@ -26,6 +27,7 @@ pub const MAX_ENTRIES: usize = 10_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = RosterStatus)]
 pub enum RosterStatusDto {
     Draft,
     Submitted,
@@ -71,6 +73,7 @@ pub struct EntryResponse {
     pub row: u32,
     pub full_name: String,
     /// The unit the row was matched to, when it was.
+    #[schema(required = true)]
     pub unit_id: Option<Uuid>,
     /// The unit as the row names it.
     pub unit_name: String,
@@ -115,11 +118,15 @@ pub struct RosterResponse {
     pub entry_count: i32,
     /// Rows with errors; a roster with any cannot be submitted.
     pub error_count: i32,
+    #[schema(required = true)]
     pub submitted_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub decided_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub return_reason: Option<String>,
     /// The rows, when one roster is read (lists leave them out).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub entries: Option<Vec<EntryResponse>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -254,7 +261,7 @@ pub fn check_size(count: usize) -> Result<(), ApiError> {
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
     security(("bearer" = [])),
     responses(
-        (status = 201, body = RosterResponse),
+        (status = 201, description = "Created: the roster", body = RosterResponse),
         Creating,
     )
 )]
@@ -283,7 +290,7 @@ pub async fn create_roster(
     params(RosterQuery, PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = ListResponse<RosterResponse>),
+        (status = 200, description = "A page of rosters", body = ListResponse<RosterResponse>),
         Reading,
     )
 )]
@@ -321,7 +328,7 @@ async fn roster_for(
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = RosterResponse),
+        (status = 200, description = "The roster", body = RosterResponse),
         Reading,
     )
 )]
@@ -344,7 +351,7 @@ pub async fn get_roster(
     request_body(content = PatchRoster, content_type = "application/merge-patch+json"),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = RosterResponse),
+        (status = 200, description = "The roster", body = RosterResponse),
         Changing,
     )
 )]
@@ -404,7 +411,7 @@ pub async fn discard_roster(
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag last read")),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = RosterResponse),
+        (status = 200, description = "The roster", body = RosterResponse),
         Changing,
     )
 )]
@@ -431,7 +438,7 @@ pub async fn submit_roster(
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag last read")),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = AcceptResponse),
+        (status = 200, description = "The accepted roster and what it did to the officials", body = AcceptResponse),
         Changing,
     )
 )]
@@ -467,7 +474,7 @@ pub async fn accept_roster(
     request_body = ReturnRoster,
     security(("bearer" = [])),
     responses(
-        (status = 200, body = RosterResponse),
+        (status = 200, description = "The roster", body = RosterResponse),
         Changing,
     )
 )]
@@ -511,7 +518,7 @@ fn read_form(content_type: &str, body: &[u8]) -> Result<(RosterSource, Sheet), A
     Ok((source, sheet))
 }
 
-/// The providing unit a form's heading names, among the districts in the caller's scope.
+/// The providing unit a form's heading names, among the units in the caller's scope.
 async fn provider_unit(state: &AppState, principal: &Principal, sheet: &Sheet) -> Result<Uuid, ApiError> {
     let unknown = |detail: &str| ApiError::invalid("", "unknown_provider", detail);
     let heading = sheet.provider.as_deref().ok_or_else(|| {
@@ -535,12 +542,12 @@ async fn provider_unit(state: &AppState, principal: &Principal, sheet: &Sheet) -
     operation_id = "import_roster",
     params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
     request_body(content(
-        (String = "text/csv"),
-        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        (inline(CsvFile) = "text/csv"),
+        (inline(Spreadsheet) = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     )),
     security(("bearer" = [])),
     responses(
-        (status = 201, body = RosterResponse),
+        (status = 201, description = "Created: the roster", body = RosterResponse),
         Creating,
     )
 )]
@@ -587,7 +594,7 @@ pub async fn import_roster(
     operation_id = "get_roster_template",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The form", content_type = XLSX, body = Vec<u8>),
+        (status = 200, description = "The form", content_type = XLSX, body = inline(Spreadsheet)),
         SignedIn,
     )
 )]

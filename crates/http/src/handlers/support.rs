@@ -18,6 +18,7 @@ use crate::{AppState, Caller};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = SupportStatus)]
 pub enum SupportStatusDto {
     Open,
     InProgress,
@@ -66,6 +67,7 @@ pub struct SupportRequestResponse {
     pub created_by: Option<Uuid>,
     /// Oldest first; lists leave them out.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub comments: Option<Vec<CommentResponse>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -136,7 +138,7 @@ pub struct SupportQuery {
     params(SupportQuery, PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = ListResponse<SupportRequestResponse>),
+        (status = 200, description = "A page of support requests", body = ListResponse<SupportRequestResponse>),
         Reading,
     )
 )]
@@ -161,7 +163,7 @@ pub async fn list_support_requests(
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
     security(("bearer" = [])),
     responses(
-        (status = 201, body = SupportRequestResponse),
+        (status = 201, description = "Created: the support request", body = SupportRequestResponse),
         Creating,
     )
 )]
@@ -205,7 +207,7 @@ async fn visible_request(
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = SupportRequestResponse),
+        (status = 200, description = "The support request", body = SupportRequestResponse),
         Reading,
     )
 )]
@@ -227,7 +229,7 @@ pub async fn get_support_request(
     request_body(content = PatchSupportRequest, content_type = "application/merge-patch+json"),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = SupportRequestResponse),
+        (status = 200, description = "The support request", body = SupportRequestResponse),
         Changing,
     )
 )]
@@ -268,7 +270,7 @@ pub async fn patch_support_request(
     request_body = NewComment,
     security(("bearer" = [])),
     responses(
-        (status = 201, body = SupportRequestResponse),
+        (status = 201, description = "Created: the support request", body = SupportRequestResponse),
         Commenting,
     )
 )]

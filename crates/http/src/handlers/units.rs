@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::files::CsvFile;
 use super::problems::{Changing, Creating, Reading};
 
 use crate::error::{ApiError, Fields};
@@ -20,6 +21,7 @@ use crate::{AppState, Caller};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = UnitKind)]
 pub enum UnitKindDto {
     Province,
     Agency,
@@ -62,8 +64,9 @@ pub struct UnitResponse {
     #[schema(example = "Phường Phúc Xá")]
     pub name: String,
     pub kind: UnitKindDto,
-    #[schema(example = "Phường")]
+    #[schema(required = true, example = "Phường")]
     pub category: Option<String>,
+    #[schema(required = true)]
     pub parent_id: Option<Uuid>,
     /// The parent's name, to tell apart units of the same name; `null` for a province.
     #[schema(required = true, example = "Quận Ba Đình")]
@@ -76,8 +79,10 @@ pub struct UnitResponse {
     /// The ids of the unit's ancestors and itself, `/id/…/id/`.
     pub path: String,
     /// First day the unit exists; `null` when it has always existed.
+    #[schema(required = true)]
     pub valid_from: Option<NaiveDate>,
     /// First day the unit no longer exists; `null` while it does.
+    #[schema(required = true)]
     pub valid_to: Option<NaiveDate>,
     /// The units that took over from this one.
     pub successor_ids: Vec<Uuid>,
@@ -193,7 +198,7 @@ async fn list_page(
     params(UnitQuery, PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = ListResponse<UnitResponse>),
+        (status = 200, description = "A page of units", body = ListResponse<UnitResponse>),
         Reading,
     )
 )]
@@ -214,7 +219,7 @@ pub async fn list_units(
     params(("id" = Uuid, Path), PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = ListResponse<UnitResponse>),
+        (status = 200, description = "A page of units", body = ListResponse<UnitResponse>),
         Reading,
     )
 )]
@@ -238,7 +243,7 @@ pub async fn list_children(
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = UnitResponse),
+        (status = 200, description = "The unit", body = UnitResponse),
         Reading,
     )
 )]
@@ -280,7 +285,7 @@ fn parse_new_unit(body: &CreateUnit) -> Result<NewUnit, ApiError> {
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
     security(("bearer" = [])),
     responses(
-        (status = 201, body = UnitResponse),
+        (status = 201, description = "Created: the unit", body = UnitResponse),
         Creating,
     )
 )]
@@ -330,7 +335,7 @@ fn parse_changes(body: PatchUnit) -> Result<UnitChanges, ApiError> {
     request_body(content = PatchUnit, content_type = "application/merge-patch+json"),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = UnitResponse),
+        (status = 200, description = "The unit", body = UnitResponse),
         Changing,
     )
 )]
@@ -403,10 +408,10 @@ impl From<ImportSummary> for ImportResponse {
     tag = "units",
     operation_id = "import_units",
     params(ImportQuery),
-    request_body(content = String, content_type = "text/csv"),
+    request_body(content = inline(CsvFile), content_type = "text/csv"),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = ImportResponse),
+        (status = 200, description = "What the import did", body = ImportResponse),
         Creating,
     )
 )]

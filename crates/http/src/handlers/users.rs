@@ -19,6 +19,7 @@ use crate::{AppState, Caller};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = Role)]
 pub enum RoleDto {
     Admin,
     Manager,
@@ -60,8 +61,10 @@ pub struct UserResponse {
     pub display_name: String,
     pub role: RoleDto,
     /// The scope unit: the user acts in this unit and below it.
+    #[schema(required = true)]
     pub unit_id: Option<Uuid>,
     /// A clerk's official.
+    #[schema(required = true)]
     pub official_id: Option<Uuid>,
     pub active: bool,
     pub created_at: DateTime<Utc>,
@@ -115,7 +118,7 @@ pub struct PatchUser {
     params(PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = ListResponse<UserResponse>),
+        (status = 200, description = "A page of users", body = ListResponse<UserResponse>),
         Reading,
     )
 )]
@@ -138,7 +141,7 @@ pub async fn list_users(
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
     security(("bearer" = [])),
     responses(
-        (status = 201, body = UserResponse),
+        (status = 201, description = "Created: the user", body = UserResponse),
         Creating,
     )
 )]
@@ -203,7 +206,7 @@ async fn visible_user(
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = UserResponse),
+        (status = 200, description = "The user", body = UserResponse),
         Reading,
     )
 )]
@@ -225,7 +228,7 @@ pub async fn get_user(
     request_body(content = PatchUser, content_type = "application/merge-patch+json"),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = UserResponse),
+        (status = 200, description = "The user", body = UserResponse),
         Changing,
     )
 )]
@@ -262,7 +265,7 @@ pub async fn patch_user(
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag last read")),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = UserResponse),
+        (status = 200, description = "The user", body = UserResponse),
         Changing,
     )
 )]
