@@ -42,6 +42,7 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
     /// The record that stands in the way, for a 409.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub existing_id: Option<Uuid>,
 }
 

@@ -118,6 +118,8 @@ pub struct RevokeGrant {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SkippedRow {
     pub row: u32,
+    /// The row's official, when one was found.
+    #[schema(required = true)]
     pub official_id: Option<Uuid>,
     /// `official_inactive`, `no_portal_account`, `already_granted` or `official_not_found`.
     pub reason: String,
