@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use dvc_api::settings::Settings;
-use dvc_api::startup::{Application, open_store};
+use dvc_api::settings::{Settings, parse_key};
+use dvc_api::startup::{Application, open_store, rotate_pii_key};
 use dvc_api::telemetry;
 use dvc_domain::{DisplayName, NewUser, Password, Role, UnitCode, Username};
 use dvc_store::Actor;
@@ -47,7 +47,16 @@ enum Command {
     /// Add a new token signing key: new tokens are signed with it (every process picks it up within
     /// a minute), tokens signed with the older keys stay valid until they expire.
     RotateSigningKey,
-    /// Record the 2021 provincial letter 3102/UBND-KSTT and its deadlines (R9); running it again
+    /// Re-seal every stored ID and phone number under a new personal-data key, in one transaction.
+    /// The current key is DVC_PII_KEY (or the one stored in the database); the new one is
+    /// DVC_NEW_PII_KEY, to be configured as DVC_PII_KEY from then on, or, without it, a generated one
+    /// kept in the database. Stop the servers first and start them with the new key.
+    RotatePiiKey {
+        /// The new key, 64 hexadecimal digits.
+        #[arg(long, env = "DVC_NEW_PII_KEY", hide_env_values = true, value_parser = parse_pii_key)]
+        new_key: Option<[u8; 32]>,
+    },
+    /// Record the 2021 provincial letter 3102/UBND-KSTT and its deadlines; running it again
     /// changes nothing.
     LoadDirective,
     /// Recompute the citizen-account counters from the records (after a restore or a manual fix).
@@ -61,6 +70,10 @@ enum Command {
         #[arg(long)]
         province: Option<String>,
     },
+}
+
+fn parse_pii_key(raw: &str) -> Result<[u8; 32], String> {
+    parse_key(raw).ok_or_else(|| "expected 64 hexadecimal digits (32 bytes)".to_owned())
 }
 
 fn parse_role(raw: &str) -> Result<Role, String> {
@@ -87,6 +100,18 @@ async fn main() -> anyhow::Result<()> {
         Command::RotateSigningKey => rotate_signing_key(&settings).await?,
         Command::RebuildCounters => rebuild_counters(&settings).await?,
         Command::CheckCounters => check_counters(&settings).await?,
+        Command::RotatePiiKey { new_key } => {
+            let resealed = rotate_pii_key(&settings, new_key).await?;
+            let kept = if new_key.is_some() {
+                "start the servers with DVC_PII_KEY set to the new key"
+            } else {
+                "the new key is stored in the database"
+            };
+            eprintln!(
+                "re-sealed the numbers of {} officials, {} roster rows and {} citizen-account records; {kept}",
+                resealed.officials, resealed.roster_entries, resealed.citizen_accounts
+            );
+        }
         Command::ImportUnits { file, province } => import_units(&settings, &file, province.as_deref()).await?,
     }
     Ok(())

@@ -112,7 +112,8 @@ impl Settings {
     }
 }
 
-fn parse_key(hex: &str) -> Option<[u8; 32]> {
+/// A 32-byte key written as 64 hexadecimal digits.
+pub fn parse_key(hex: &str) -> Option<[u8; 32]> {
     let hex = hex.trim();
     let bytes: Option<Vec<u8>> = (0..hex.len())
         .step_by(2)

@@ -7,6 +7,7 @@ use actix_web::{HttpServer, web};
 use anyhow::Context;
 use dvc_domain::{DisplayName, NewUser, Password, Role, Username};
 use dvc_http::{AppState, Metrics, TokenKeys, password};
+use dvc_store::pii::{self, NewKeyKept, Resealed};
 use dvc_store::{Actor, Store, StoreError};
 
 use crate::settings::{Settings, redact_url};
@@ -33,9 +34,34 @@ pub async fn open_store(settings: &Settings) -> anyhow::Result<Store> {
     {
         std::fs::create_dir_all(folder).with_context(|| format!("cannot create {}", folder.display()))?;
     }
-    Store::open(&settings.database_url, settings.pii_key.as_ref())
-        .await
-        .with_context(|| format!("DVC_DATABASE_URL: cannot open {}", redact_url(&settings.database_url)))
+    match Store::open(&settings.database_url, settings.pii_key.as_ref()).await {
+        Ok(store) => Ok(store),
+        // The database opened; the key is what is wrong, and the message says what to do.
+        Err(mismatch @ StoreError::PiiKeyMismatch) => Err(mismatch.into()),
+        Err(other) => Err(anyhow::Error::new(other)
+            .context(format!("DVC_DATABASE_URL: cannot open {}", redact_url(&settings.database_url)))),
+    }
+}
+
+/// Re-seals every personal number under `new_key` in one transaction: a key the operator will
+/// configure as `DVC_PII_KEY` from now on, or, when `None`, a generated one kept in the database.
+/// The current key (configured or stored) must open the database.
+pub async fn rotate_pii_key(settings: &Settings, new_key: Option<[u8; 32]>) -> anyhow::Result<Resealed> {
+    if settings.pii_key.is_some() && new_key.is_none() {
+        anyhow::bail!(
+            "DVC_PII_KEY is set: give the new key in DVC_NEW_PII_KEY, then start the servers with it as DVC_PII_KEY"
+        );
+    }
+    let store = open_store(settings).await?;
+    let (master, kept) = match new_key {
+        Some(key) => (key, NewKeyKept::ByOperator),
+        None => (rand::random(), NewKeyKept::InDatabase),
+    };
+    let tx = store.begin().await?;
+    let resealed = pii::rotate(&tx, &Actor::system("cli"), store.pii(), &master, kept).await?;
+    tx.commit().await.map_err(StoreError::from)?;
+    store.close().await?;
+    Ok(resealed)
 }
 
 impl Application {

@@ -46,6 +46,7 @@ async fn wrong_password_and_unknown_user_get_the_same_answer() {
     let wrong = problem(wrong, 401).await;
     let unknown = problem(unknown, 401).await;
     assert_eq!(wrong, unknown);
+    assert_eq!(wrong["detail"], "invalid username or password");
 }
 
 #[tokio::test]
@@ -116,6 +117,7 @@ async fn forged_expired_and_foreign_tokens_are_refused() {
     let mut rejected = vec![
         ("another secret", sign(&claims(admin.clone()), "another-secret-that-is-long-enough!!", kid)),
         ("expired", sign(&claims(json!({ "sub": me["id"], "exp": now - 3600 })), SECRET, kid)),
+        ("expired ten seconds ago", sign(&claims(json!({ "sub": me["id"], "exp": now - 10 })), SECRET, kid)),
         ("not yet valid", sign(&claims(json!({ "sub": me["id"], "nbf": now + 3600 })), SECRET, kid)),
         ("wrong issuer", sign(&claims(json!({ "sub": me["id"], "iss": "elsewhere" })), SECRET, kid)),
         ("wrong audience", sign(&claims(json!({ "sub": me["id"], "aud": "elsewhere" })), SECRET, kid)),
@@ -254,4 +256,37 @@ async fn a_rotated_key_signs_new_tokens_while_old_ones_stay_valid() {
     // The first process learns the new key from the first token signed with it, and signs with it.
     assert_eq!(me(app.address.clone(), new_token.clone()).await, 200);
     assert_eq!(kid_of(&login(app.address.clone()).await), kid_of(&new_token));
+}
+
+#[tokio::test]
+async fn an_admin_clears_a_login_lockout() {
+    let app = spawn_app().await;
+    let tree = app.tree().await;
+    let manager = app.user("manager.a", "manager", Some(&tree.district_a)).await;
+    app.user("clerk.a", "clerk", Some(&tree.commune_a)).await;
+    let login = |password: &'static str| {
+        app.client
+            .post(app.url("/api/v1/auth/token"))
+            .json(&json!({"username": "clerk.a", "password": password}))
+            .send()
+    };
+    for _ in 0..5 {
+        problem(login("not-the-password").await.unwrap(), 401).await;
+    }
+    problem(login(PASSWORD).await.unwrap(), 429).await;
+
+    let users = body(app.get("/api/v1/users?limit=500", &app.admin).await).await;
+    let clerk = users["items"].as_array().unwrap().iter().find(|user| user["username"] == "clerk.a").unwrap();
+    let path = format!("/api/v1/users/{}/unlock", id_of(clerk));
+    problem(app.request(Method::POST, &path, &manager).send().await.unwrap(), 403).await;
+    problem(login(PASSWORD).await.unwrap(), 429).await;
+    let unlocked = app.request(Method::POST, &path, &app.admin).send().await.unwrap();
+    assert_eq!(unlocked.status(), 200);
+    assert_eq!(body(unlocked).await["username"], "clerk.a");
+    assert_eq!(login(PASSWORD).await.unwrap().status(), 200);
+
+    let events =
+        body(app.get(&format!("/api/v1/audit-events?entity=user&entity_id={}", id_of(clerk)), &app.admin).await).await;
+    let unlock = events["items"].as_array().unwrap().iter().find(|event| event["action"] == "user.unlock").unwrap();
+    assert_eq!(unlock["before"]["failed_logins"], 5);
 }

@@ -115,11 +115,12 @@ async fn hostile_input_is_answered_without_harm() {
     let huge = json!({"code": "52", "name": "x", "kind": "province", "valid_from": 1e308});
     problem(app.post("/api/v1/units", &app.admin, &huge).await, 422).await;
 
-    // A NUL byte never reaches the database; a query cannot carry one either.
+    // A NUL byte never reaches the database: the text is refused, not stored changed; a query
+    // cannot carry one either.
     let with_nul = app
         .post("/api/v1/units", &app.admin, &json!({"code": "53", "name": "Tỉnh\u{0} Thử", "kind": "province"}))
         .await;
-    assert_eq!(crate::helpers::body(with_nul).await["name"], "Tỉnh Thử");
+    assert_eq!(problem(with_nul, 422).await["errors"][0]["pointer"], "/name");
     problem(app.get("/api/v1/audit-events?actor=ad%00min", &app.admin).await, 400).await;
     assert_eq!(app.get("/api/v1/officials?q=a%00b", &app.admin).await.status(), 200);
 
@@ -167,4 +168,74 @@ async fn oversized_rosters_are_refused_or_bounded() {
     assert!(roster["entries"][0]["full_name"].as_str().unwrap().len() <= 200);
     let listed = crate::helpers::body(app.get("/api/v1/rosters", &app.admin).await).await;
     assert_eq!(listed["items"].as_array().unwrap().len(), 1, "the refused import wrote nothing");
+}
+
+#[tokio::test]
+async fn values_of_the_wrong_type_point_at_their_field() {
+    let app = spawn_app().await;
+    let tree = app.tree().await;
+    let official = json!({"full_name": "Nguyễn Văn An", "unit_id": tree.commune_a, "id_number": "052090001245",
+        "phone": "0972123588"});
+    let cases = [
+        ("/unit_id", json!({"unit_id": "not-a-uuid"})),
+        ("/portal_account", json!({"portal_account": "maybe"})),
+        ("/portal_account_at", json!({"portal_account": "created", "portal_account_at": "2021-07-01"})),
+    ];
+    for (pointer, change) in cases {
+        let mut body = official.clone();
+        for (key, value) in change.as_object().unwrap() {
+            body[key] = value.clone();
+        }
+        let refused = problem(app.post("/api/v1/officials", &app.admin, &body).await, 422).await;
+        assert_eq!(refused["errors"][0]["pointer"], pointer, "{refused}");
+        assert_eq!(refused["errors"][0]["code"], "invalid_value");
+    }
+    // Deeper values are pointed at too.
+    let roster = json!({"unit_id": tree.district_a, "entries": [{"full_name": "A", "id_number": "1", "phone": 2}]});
+    let refused = problem(app.post("/api/v1/rosters", &app.admin, &roster).await, 422).await;
+    assert_eq!(refused["errors"][0]["pointer"], "/entries/0/phone");
+}
+
+#[tokio::test]
+async fn text_with_control_characters_is_refused_naming_the_field() {
+    let app = spawn_app().await;
+    let tree = app.tree().await;
+    let unit = json!({"code": "21611", "name": "Xã\u{0}Nul", "kind": "commune", "parent_id": tree.district_a});
+    let refused = problem(app.post("/api/v1/units", &app.admin, &unit).await, 422).await;
+    assert_eq!(refused["errors"][0]["pointer"], "/name");
+    assert_eq!(refused["errors"][0]["code"], "control_character");
+    let bell = json!({"unit_id": tree.commune_a, "subject": "Chuông\u{7}", "body": "dòng 1\ndòng 2"});
+    let refused = problem(app.post("/api/v1/support-requests", &app.admin, &bell).await, 422).await;
+    assert_eq!(refused["errors"][0]["pointer"], "/subject");
+    // Line breaks and tabs are text.
+    let lines = json!({"unit_id": tree.commune_a, "subject": "Cần hỗ trợ", "body": "dòng 1\n\tdòng 2"});
+    assert_eq!(app.post("/api/v1/support-requests", &app.admin, &lines).await.status(), 201);
+    let listed = crate::helpers::body(app.get("/api/v1/units?code=21611", &app.admin).await).await;
+    assert!(listed["items"].as_array().unwrap().is_empty(), "nothing was written");
+}
+
+#[tokio::test]
+async fn a_query_parameter_that_does_not_parse_is_named() {
+    let app = spawn_app().await;
+    let official = uuid::Uuid::now_v7();
+    let refused =
+        problem(app.get(&format!("/api/v1/officials/{official}/grants?active_at=2027-01-01"), &app.admin).await, 400)
+            .await;
+    assert!(refused["detail"].as_str().unwrap().contains("`active_at`"), "{refused}");
+    let refused = problem(app.get("/api/v1/audit-events?from=yesterday", &app.admin).await, 400).await;
+    assert!(refused["detail"].as_str().unwrap().contains("`from`"), "{refused}");
+}
+
+#[tokio::test]
+async fn messages_cite_no_requirement_codes() {
+    let app = spawn_app().await;
+    let tree = app.tree().await;
+    let official = json!({"full_name": "Nguyễn Văn An", "unit_id": tree.commune_a, "id_number": "052090001245",
+        "phone": "0972123588"});
+    let official = crate::helpers::body(app.post("/api/v1/officials", &app.admin, &official).await).await;
+    let grant = json!({"official_id": official["id"], "function": "create_citizen_account", "basis": "123/QĐ-UBND",
+        "valid_from": "2021-07-01", "valid_until": "2021-12-31"});
+    let refused = problem(app.post("/api/v1/grants", &app.admin, &grant).await, 422).await;
+    let detail = refused["errors"][0]["detail"].as_str().unwrap();
+    assert!(detail.contains("national portal") && !detail.contains("(R"), "{detail}");
 }

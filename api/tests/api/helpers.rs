@@ -182,8 +182,8 @@ impl TestApp {
     /// A province with two districts, each with a commune.
     pub async fn tree(&self) -> Tree {
         let province = self.unit("52", "Tỉnh Bình Định", "province", None).await;
-        let district_a = self.unit("540", "Huyện An Lão", "district", Some(&province)).await;
-        let district_b = self.unit("541", "Huyện Hoài Nhơn", "district", Some(&province)).await;
+        let district_a = self.unit("542", "Huyện An Lão", "district", Some(&province)).await;
+        let district_b = self.unit("543", "Huyện Hoài Nhơn", "district", Some(&province)).await;
         let commune_a = self.unit("21610", "Xã An Hưng", "commune", Some(&district_a)).await;
         let commune_b = self.unit("21640", "Phường Bồng Sơn", "commune", Some(&district_b)).await;
         Tree { province, district_a, district_b, commune_a, commune_b }

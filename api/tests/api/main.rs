@@ -14,6 +14,7 @@ mod idempotency;
 mod officials;
 mod openapi;
 mod operations;
+mod pii;
 mod reports;
 mod rosters;
 mod shutdown;

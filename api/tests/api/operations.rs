@@ -19,6 +19,19 @@ async fn health_readiness_and_metrics_answer() {
 }
 
 #[tokio::test]
+async fn metrics_label_routes_by_their_template() {
+    let app = spawn_app().await;
+    let tree = app.tree().await;
+    app.get(&format!("/api/v1/units/{}", tree.province), &app.admin).await;
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(
+        metrics.contains("dvc_http_requests_total{method=\"GET\",route=\"/api/v1/units/{id}\",status=\"200\"} 1"),
+        "{metrics}"
+    );
+    assert!(!metrics.contains("0-9a-fA-F"), "{metrics}");
+}
+
+#[tokio::test]
 async fn responses_carry_a_request_id() {
     let app = spawn_app().await;
     let response = app.client.get(app.url("/healthz")).send().await.unwrap();

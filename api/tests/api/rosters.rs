@@ -215,3 +215,99 @@ async fn the_xlsx_template_round_trips_through_an_import() {
 
     problem(import(&app, &manager, "", XLSX, b"not a spreadsheet".to_vec()).await, 422).await;
 }
+
+const UNITS_CSV: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/dvhc/units-2025-01-04.csv");
+
+/// Imports one province of the statistics office's list, as the admin.
+async fn import_province(app: &TestApp, code: &str) {
+    let response = app
+        .request(Method::POST, &format!("/api/v1/units/import?province={code}"), &app.admin)
+        .header("content-type", "text/csv")
+        .body(std::fs::read(UNITS_CSV).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "import province {code}");
+}
+
+/// The id of the unit with this statistics office code.
+async fn unit_with_code(app: &TestApp, code: &str) -> String {
+    let listed = body(app.get(&format!("/api/v1/units?code={code}"), &app.admin).await).await;
+    id_of(&listed["items"][0])
+}
+
+#[tokio::test]
+async fn a_heading_names_its_district_within_the_importers_scope() {
+    let app = spawn_app().await;
+    // More than a page of namesakes created first, so that a lookup that stops at the first 50
+    // candidates never reaches the real district.
+    let elsewhere = app.unit("99", "Tỉnh Thử Nghiệm", "province", None).await;
+    for index in 0..55 {
+        app.unit(&format!("9{index:02}"), &format!("Huyện An Lão Số {index}"), "district", Some(&elsewhere)).await;
+    }
+    import_province(&app, "52").await;
+    let an_lao = unit_with_code(&app, "542").await;
+    let town = unit_with_code(&app, "21609").await;
+    let form = "Phụ lục 2;;;;\nĐơn vị cung cấp: UBND huyện An Lão;;;;\nSTT;Họ và tên;Đơn vị;CMND/CCCD;Số điện thoại\n\
+                1;Nguyễn Văn An;Thị trấn An Lão;052090001245;0972123588\n2;Trần Thị Ánh;UBND huyện An Lão;052190001246;0972123589\n";
+    let roster = body(import(&app, &app.admin, "", "text/csv", form.as_bytes().to_vec()).await).await;
+    assert_eq!(roster["unit_id"], an_lao.as_str());
+    assert_eq!(roster["entries"][0]["unit_id"], town.as_str(), "the town, not the district of the same name");
+    assert_eq!(roster["entries"][1]["unit_id"], an_lao.as_str());
+    assert_eq!(roster["error_count"], 0);
+
+    // Hải Phòng has an An Lão district too: the whole country's admin must say which is meant.
+    import_province(&app, "31").await;
+    let refused = problem(import(&app, &app.admin, "", "text/csv", form.as_bytes().to_vec()).await, 422).await;
+    assert_eq!(refused["errors"][0]["code"], "ambiguous_provider");
+    assert!(refused["errors"][0]["detail"].as_str().unwrap().contains("ambiguous"));
+    let named = import(&app, &app.admin, &format!("?unit_id={an_lao}"), "text/csv", form.as_bytes().to_vec()).await;
+    let named = body(named).await;
+    assert_eq!(named["entries"][0]["unit_id"], town.as_str());
+    assert_eq!(named["error_count"], 0);
+
+    // A manager of Bình Định means the one in Bình Định.
+    let province = unit_with_code(&app, "52").await;
+    let manager = app.user("manager.binhdinh", "manager", Some(&province)).await;
+    let roster = body(import(&app, &manager, "", "text/csv", form.as_bytes().to_vec()).await).await;
+    assert_eq!(roster["unit_id"], an_lao.as_str());
+    assert_eq!(roster["error_count"], 0);
+}
+
+#[tokio::test]
+async fn an_illegal_transition_is_409_naming_the_current_status() {
+    let app = spawn_app().await;
+    let (tree, manager) = manager_of_a(&app).await;
+    let roster = create(&app, &manager, &tree.district_a, valid_entries()).await;
+    let refused = problem(act(&app, &app.admin, &roster, "accept").await, 409).await;
+    assert!(refused["detail"].as_str().unwrap().contains("the roster is draft"), "{refused}");
+    assert!(refused.get("existing_id").is_none());
+    assert_eq!(act(&app, &manager, &roster, "submit").await.status(), 200);
+    let refused = problem(act(&app, &manager, &roster, "submit").await, 409).await;
+    assert!(refused["detail"].as_str().unwrap().contains("the roster is submitted"), "{refused}");
+}
+
+#[tokio::test]
+async fn a_draft_roster_can_be_discarded_until_it_is_submitted() {
+    let app = spawn_app().await;
+    let (tree, manager) = manager_of_a(&app).await;
+    let draft = create(&app, &manager, &tree.district_a, valid_entries()).await;
+    let path = format!("/api/v1/rosters/{}", id_of(&draft));
+    let viewer = app.user("viewer.a", "viewer", Some(&tree.district_a)).await;
+    problem(app.request(Method::DELETE, &path, &viewer).send().await.unwrap(), 403).await;
+    let discarded = app.request(Method::DELETE, &path, &manager).send().await.unwrap();
+    assert_eq!(discarded.status(), 204);
+    problem(app.get(&path, &manager).await, 404).await;
+    let events =
+        body(app.get(&format!("/api/v1/audit-events?entity=roster&entity_id={}", id_of(&draft)), &app.admin).await)
+            .await;
+    let actions: Vec<_> = events["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, vec!["roster.create", "roster.discard"]);
+
+    let submitted = create(&app, &manager, &tree.district_a, valid_entries()).await;
+    assert_eq!(act(&app, &manager, &submitted, "submit").await.status(), 200);
+    let path = format!("/api/v1/rosters/{}", id_of(&submitted));
+    let refused = problem(app.request(Method::DELETE, &path, &manager).send().await.unwrap(), 409).await;
+    assert!(refused["detail"].as_str().unwrap().contains("submitted"));
+    assert_eq!(app.get(&path, &manager).await.status(), 200);
+}

@@ -13,6 +13,8 @@ async fn a_unit_asks_for_help_and_the_service_center_answers() {
     assert_eq!(opened.status(), 201);
     let opened = body(opened).await;
     assert_eq!(opened["status"], "open");
+    let me = body(app.get("/api/v1/auth/me", &clerk).await).await;
+    assert_eq!(opened["created_by"], me["id"], "a request says who opened it");
     let path = format!("/api/v1/support-requests/{}", id_of(&opened));
 
     problem(app.patch(&path, &clerk, &json!({"status": "resolved"})).await, 403).await;

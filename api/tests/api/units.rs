@@ -21,6 +21,32 @@ async fn units_form_a_tree_with_levels_and_paths() {
 }
 
 #[tokio::test]
+async fn units_carry_the_names_of_their_parent_and_province() {
+    let app = spawn_app().await;
+    let tree = app.tree().await;
+    let commune = body(app.get(&format!("/api/v1/units/{}", tree.commune_a), &app.admin).await).await;
+    assert_eq!(
+        (commune["parent_name"].as_str(), commune["province_name"].as_str()),
+        (Some("Huyện An Lão"), Some("Tỉnh Bình Định"))
+    );
+    let listed = body(app.get("/api/v1/units?q=an%20hung", &app.admin).await).await;
+    assert_eq!(listed["items"][0]["parent_name"], "Huyện An Lão");
+    assert_eq!(listed["items"][0]["province_name"], "Tỉnh Bình Định");
+    let province = body(app.get(&format!("/api/v1/units/{}", tree.province), &app.admin).await).await;
+    assert!(province["parent_name"].is_null() && province["province_name"].is_null(), "{province}");
+    let created = app
+        .post(
+            "/api/v1/units",
+            &app.admin,
+            &json!({"code": "21611", "name": "Xã An Hòa", "kind": "commune", "parent_id": tree.district_a}),
+        )
+        .await;
+    let created = body(created).await;
+    assert_eq!(created["parent_name"], "Huyện An Lão");
+    assert_eq!(created["province_name"], "Tỉnh Bình Định");
+}
+
+#[tokio::test]
 async fn a_unit_must_fit_the_shape_of_the_tree() {
     let app = spawn_app().await;
     let tree = app.tree().await;

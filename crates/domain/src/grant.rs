@@ -118,7 +118,7 @@ impl GrantRefusal {
     pub fn detail(self) -> &'static str {
         match self {
             GrantRefusal::OfficialInactive => "the official is no longer active",
-            GrantRefusal::NoPortalAccount => "the official has not opened a portal account yet (R1)",
+            GrantRefusal::NoPortalAccount => "the official has not opened an account on the national portal yet",
             GrantRefusal::NoActiveGrant => "the official holds no grant to create citizen accounts at that time",
         }
     }

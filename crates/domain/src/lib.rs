@@ -27,7 +27,9 @@ pub use official::{Email, NewOfficial, Official, OfficialChanges, PortalAccount}
 pub use person::{IdNumber, PersonName, PhoneNumber};
 pub use policy::{Action, Denied, Principal, Scope};
 pub use role::Role;
-pub use roster::{RawEntry, Roster, RosterEntry, RosterSource, RosterStatus, RosterUnits, RowError, ValidEntry};
+pub use roster::{
+    NameMatch, RawEntry, Roster, RosterEntry, RosterSource, RosterStatus, RosterUnits, RowError, ValidEntry,
+};
 pub use support::{SupportChanges, SupportComment, SupportRequest, SupportStatus};
 pub use time::Period;
 pub use unit::{ListedUnit, NewUnit, Unit, UnitChanges, UnitCode, UnitKind, UnitName, UnitPath, Validity};

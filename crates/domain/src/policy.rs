@@ -45,6 +45,8 @@ pub enum Action {
     ReadUser,
     /// Creating or changing a user of the given role.
     ManageUser(Role),
+    /// Clearing a user's login lockout: the Service Center's part.
+    UnlockUser,
     ReadAudit,
     ReadOfficial,
     ManageOfficials,

@@ -166,23 +166,40 @@ fn strip_word<'a>(text: &'a str, words: &[&str]) -> Option<&'a str> {
     words.iter().find_map(|word| text.strip_prefix(word).filter(|after| after.is_empty() || after.starts_with(' ')))
 }
 
-/// The key a unit name is matched by: folded (case, diacritics, đ/d), without the words that name a
-/// desk, and without one word that names the kind of unit, so that `BPMC xã An Hưng`, `UBND xã An
-/// Hưng` and `Xã An Hưng` all name the same commune (and `Xã Xa Loan` keeps its own `Xa`).
-pub fn unit_match_key(name: &str) -> String {
+/// A unit name folded (case, diacritics, đ/d) and without the words that name a desk or an office
+/// (`BPMC`, `UBND`), but still with the word that names its kind: `UBND huyện An Lão` and `Huyện An
+/// Lão` both read `huyen an lao`, which `Thị trấn An Lão` does not.
+fn unit_name_key(name: &str) -> String {
     let folded = fold(name);
     let mut rest = folded.as_str();
     while let Some(after) = strip_word(rest, &DESK_PREFIXES) {
         rest = after;
     }
-    let rest = strip_word(rest, &KIND_PREFIXES).unwrap_or(rest);
     rest.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// The units a roster may name: those of the providing unit's subtree, by id and by name.
+/// The looser key a unit name is matched by when its kind is not written as stored: also without
+/// one word that names the kind of unit, so that `BPMC xã An Hưng`, `UBND xã An Hưng`, `Xã An Hưng`
+/// and `An Hưng` all name the same commune (and `Xã Xa Loan` keeps its own `Xa`).
+pub fn unit_match_key(name: &str) -> String {
+    let named = unit_name_key(name);
+    strip_word(&named, &KIND_PREFIXES).unwrap_or(&named).trim_start().to_owned()
+}
+
+/// What a unit name written in a roster designates among a set of units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameMatch {
+    One(Uuid),
+    /// Several units answer to the name, even with its kind.
+    Ambiguous,
+    None,
+}
+
+/// Units a roster's names are matched against, by id and by name.
 #[derive(Debug, Default)]
 pub struct RosterUnits {
     ids: HashSet<Uuid>,
+    by_name: HashMap<String, Vec<Uuid>>,
     by_key: HashMap<String, Vec<Uuid>>,
 }
 
@@ -191,9 +208,22 @@ impl RosterUnits {
         let mut known = Self::default();
         for (id, name) in units {
             known.ids.insert(id);
+            known.by_name.entry(unit_name_key(&name)).or_default().push(id);
             known.by_key.entry(unit_match_key(&name)).or_default().push(id);
         }
         known
+    }
+
+    /// The unit a name designates. A name written with its kind (`Thị trấn An Lão`) is matched with
+    /// it first, so that a district and its seat of the same name (`Huyện An Lão`, `Thị trấn An
+    /// Lão`) are told apart; otherwise the kind is ignored.
+    pub fn find(&self, name: &str) -> NameMatch {
+        let exact = self.by_name.get(&unit_name_key(name));
+        match exact.or_else(|| self.by_key.get(&unit_match_key(name))).map(Vec::as_slice) {
+            Some([id]) => NameMatch::One(*id),
+            Some([_, _, ..]) => NameMatch::Ambiguous,
+            _ => NameMatch::None,
+        }
     }
 
     fn resolve(&self, raw: &RawEntry) -> Result<Uuid, ParseError> {
@@ -207,12 +237,12 @@ impl RosterUnits {
         if raw.unit_name.trim().is_empty() {
             return Err(ParseError::new("unit_required", "every row names its unit"));
         }
-        match self.by_key.get(&unit_match_key(&raw.unit_name)).map(Vec::as_slice) {
-            Some([id]) => Ok(*id),
-            Some([_, _, ..]) => {
+        match self.find(&raw.unit_name) {
+            NameMatch::One(id) => Ok(id),
+            NameMatch::Ambiguous => {
                 Err(ParseError::new("ambiguous_unit", "several units under the providing unit have this name"))
             }
-            _ => Err(ParseError::new("unknown_unit", "no unit under the providing unit has this name")),
+            NameMatch::None => Err(ParseError::new("unknown_unit", "no unit under the providing unit has this name")),
         }
     }
 }
@@ -318,6 +348,18 @@ mod tests {
         let foreign =
             RawEntry { unit_id: Some(Uuid::now_v7()), ..raw(1, "Nguyễn Văn An", "", "052090001245", "0972123588") };
         assert_eq!(check_entries(vec![foreign], &units)[0].errors[0].code, "unknown_unit");
+    }
+
+    #[test]
+    fn a_name_written_with_its_kind_tells_a_district_from_its_seat() {
+        let (district, town) = (Uuid::now_v7(), Uuid::now_v7());
+        let units = RosterUnits::new([(district, "Huyện An Lão".to_owned()), (town, "Thị trấn An Lão".to_owned())]);
+        assert_eq!(units.find("Thị trấn An Lão"), NameMatch::One(town));
+        assert_eq!(units.find("UBND huyện An Lão"), NameMatch::One(district));
+        assert_eq!(units.find("BPMC thị trấn an lao"), NameMatch::One(town));
+        assert_eq!(units.find("An Lão"), NameMatch::Ambiguous);
+        assert_eq!(units.find("Xã An Lão"), NameMatch::Ambiguous);
+        assert_eq!(units.find("Xã An Hưng"), NameMatch::None);
     }
 
     #[test]

@@ -140,6 +140,11 @@ impl UnitPath {
         self.0.split('/').filter_map(|segment| Uuid::try_parse(segment).ok())
     }
 
+    /// The id of the tree's root this path starts from: a unit's province.
+    pub fn root_id(&self) -> Option<Uuid> {
+        self.ids().next()
+    }
+
     /// Whether this path is `ancestor` itself or lies below it.
     pub fn is_within(&self, ancestor: &UnitPath) -> bool {
         self.0.starts_with(&ancestor.0)
@@ -166,6 +171,10 @@ pub struct Unit {
     pub kind: UnitKind,
     pub category: Option<String>,
     pub parent_id: Option<Uuid>,
+    /// The parent's name, so that two units of the same name can be told apart.
+    pub parent_name: Option<String>,
+    /// The name of the province the unit lies in; `None` for a province.
+    pub province_name: Option<String>,
     pub path: UnitPath,
     pub validity: Validity,
     pub successor_ids: Vec<Uuid>,

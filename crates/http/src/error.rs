@@ -42,6 +42,7 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
     /// The record that stands in the way, for a 409.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub existing_id: Option<Uuid>,
 }
 
@@ -51,6 +52,10 @@ pub enum ApiError {
     BadRequest(String),
     #[error("unauthorized")]
     Unauthorized,
+    /// A login refused: unknown user, wrong password or secret, or a deactivated user, told apart
+    /// from a missing token so that a person sees what to correct.
+    #[error("invalid credentials")]
+    InvalidCredentials,
     #[error("forbidden")]
     Forbidden,
     #[error("not found")]
@@ -84,6 +89,7 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => ("bad-request", "Bad request"),
             ApiError::Unauthorized => ("unauthorized", "Authentication required"),
+            ApiError::InvalidCredentials => ("invalid-credentials", "Invalid credentials"),
             ApiError::Forbidden => ("forbidden", "Not allowed for this role"),
             ApiError::NotFound => ("not-found", "Not found"),
             ApiError::Conflict { .. } => ("conflict", "Conflict"),
@@ -96,10 +102,30 @@ impl ApiError {
         }
     }
 
+    /// The problem document answering this error.
+    pub fn problem(&self) -> Problem {
+        let (slug, title) = self.slug_and_title();
+        Problem {
+            kind: format!("https://dvc.invalid/problems/{slug}"),
+            title: title.to_owned(),
+            status: self.status_code().as_u16(),
+            detail: self.detail(),
+            errors: match self {
+                ApiError::Validation(errors) => errors.clone(),
+                _ => Vec::new(),
+            },
+            existing_id: match self {
+                ApiError::Conflict { existing_id, .. } => *existing_id,
+                _ => None,
+            },
+        }
+    }
+
     fn detail(&self) -> String {
         match self {
             ApiError::BadRequest(detail) => detail.clone(),
             ApiError::Unauthorized => "a valid bearer token is required".to_owned(),
+            ApiError::InvalidCredentials => "invalid username or password".to_owned(),
             ApiError::Forbidden => "your role may not do this".to_owned(),
             ApiError::NotFound => "no such resource".to_owned(),
             ApiError::Conflict { detail, .. } => detail.clone(),
@@ -131,7 +157,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::InvalidCredentials => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
@@ -150,21 +176,7 @@ impl ResponseError for ApiError {
             ApiError::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
             _ => {}
         }
-        let (slug, title) = self.slug_and_title();
-        let problem = Problem {
-            kind: format!("https://dvc.invalid/problems/{slug}"),
-            title: title.to_owned(),
-            status: self.status_code().as_u16(),
-            detail: self.detail(),
-            errors: match self {
-                ApiError::Validation(errors) => errors.clone(),
-                _ => Vec::new(),
-            },
-            existing_id: match self {
-                ApiError::Conflict { existing_id, .. } => *existing_id,
-                _ => None,
-            },
-        };
+        let problem = self.problem();
         let mut response =
             HttpResponse::build(self.status_code()).content_type("application/problem+json").json(problem);
         match self {
@@ -196,7 +208,9 @@ impl From<StoreError> for ApiError {
                 ApiError::Validation(vec![FieldError::new(&format!("/{field}"), error)])
             }
             StoreError::Unavailable(cause) => ApiError::Unavailable(cause.to_string()),
-            other @ (StoreError::Database(_) | StoreError::Corrupt(_)) => ApiError::internal(other),
+            other @ (StoreError::Database(_) | StoreError::Corrupt(_) | StoreError::PiiKeyMismatch) => {
+                ApiError::internal(other)
+            }
         }
     }
 }

@@ -4,7 +4,7 @@
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
-use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::error::{JsonPayloadError, PathError};
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 
@@ -21,11 +21,8 @@ fn json_error(error: JsonPayloadError) -> ApiError {
     match error {
         JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => ApiError::PayloadTooLarge,
         JsonPayloadError::ContentType => ApiError::BadRequest("the body must be application/json".to_owned()),
-        // Well-formed JSON with a value of the wrong type or an unknown field is an invalid value;
-        // anything else is not JSON at all.
-        JsonPayloadError::Deserialize(error) if error.is_data() => {
-            ApiError::invalid("", "invalid_body", &error.to_string())
-        }
+        // Bodies are read as any JSON value first, so a failure here means the body is not JSON at
+        // all; values of the wrong type are answered by `from_object`, at their pointer.
         other => ApiError::BadRequest(format!("the body is not valid JSON: {other}")),
     }
 }
@@ -50,11 +47,61 @@ impl<T> std::ops::Deref for JsonBody<T> {
     }
 }
 
+/// Reads a body already parsed as JSON into `T`. Every refusal is a 422 that points at the value
+/// at fault (`/unit_id`, `/entries/0/phone`), or at the body itself (`""`) for a missing field or
+/// an unknown one.
 fn from_object<T: serde::de::DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
     if !value.is_object() {
         return Err(ApiError::invalid("", "invalid_body", "the body must be a JSON object"));
     }
-    serde_json::from_value(value).map_err(|error| ApiError::invalid("", "invalid_body", &error.to_string()))
+    if let Some(pointer) = control_character(&value, String::new()) {
+        return Err(ApiError::invalid(
+            &pointer,
+            "control_character",
+            "text may not contain NUL or other control characters (line breaks and tabs are allowed)",
+        ));
+    }
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let pointer = json_pointer(error.path());
+        let code = if pointer.is_empty() { "invalid_body" } else { "invalid_value" };
+        ApiError::invalid(&pointer, code, &error.into_inner().to_string())
+    })
+}
+
+/// The pointer of the first string in `value` holding a control character other than a line break
+/// or a tab. Such text is refused rather than stored changed, so that what is stored is what was
+/// sent (and a NUL, which PostgreSQL cannot store in text, never reaches the database).
+fn control_character(value: &serde_json::Value, pointer: String) -> Option<String> {
+    match value {
+        serde_json::Value::String(text) => {
+            text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')).then_some(pointer)
+        }
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().find_map(|(index, item)| control_character(item, format!("{pointer}/{index}")))
+        }
+        serde_json::Value::Object(fields) => {
+            fields.iter().find_map(|(key, item)| control_character(item, format!("{pointer}/{}", escape_pointer(key))))
+        }
+        _ => None,
+    }
+}
+
+/// A JSON pointer token (RFC 6901): `~` and `/` escaped.
+fn escape_pointer(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// The JSON pointer of the value serde failed on: `/entries/3/id_number`, or `""` for the body.
+fn json_pointer(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    path.iter()
+        .filter_map(|segment| match segment {
+            Segment::Seq { index } => Some(index.to_string()),
+            Segment::Map { key } => Some(escape_pointer(key)),
+            Segment::Enum { .. } | Segment::Unknown => None,
+        })
+        .map(|token| format!("/{token}"))
+        .collect()
 }
 
 impl<T: serde::de::DeserializeOwned + 'static> FromRequest for JsonBody<T> {
@@ -100,14 +147,42 @@ impl<T: serde::de::DeserializeOwned + 'static> FromRequest for LargeJson<T> {
     }
 }
 
-pub fn query_config() -> web::QueryConfig {
-    web::QueryConfig::default().error_handler(|error, _| {
-        let detail = match error {
-            QueryPayloadError::Deserialize(error) => format!("invalid query: {error}"),
-            other => format!("invalid query: {other}"),
-        };
-        ApiError::BadRequest(detail).into()
-    })
+/// A query string read into `T`. A parameter that does not parse is a 400 that names it
+/// (`active_at: premature end of input`), which actix's own extractor cannot say.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T> Query<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> std::ops::Deref for Query<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let query = req.query_string().as_bytes();
+        let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query));
+        ready(serde_path_to_error::deserialize(deserializer).map(Query).map_err(|error| {
+            let detail = match error.path().iter().next() {
+                Some(serde_path_to_error::Segment::Map { key }) => {
+                    format!("invalid query parameter `{key}`: {}", error.inner())
+                }
+                _ => format!("invalid query: {}", error.inner()),
+            };
+            ApiError::BadRequest(detail)
+        }))
+    }
 }
 
 pub fn path_config() -> web::PathConfig {

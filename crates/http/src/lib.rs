@@ -3,6 +3,7 @@
 
 mod auth;
 mod canonical;
+mod doc;
 mod error;
 mod extract;
 mod fallback;
@@ -52,13 +53,13 @@ pub const UPLOAD_LIMIT: usize = 16 * 1024 * 1024;
         (name = "auth", description = "Tokens and the caller's identity"),
         (name = "users", description = "Users and service accounts"),
         (name = "units", description = "The administrative tree"),
-        (name = "officials", description = "Officials at the one-stop desks (R1)"),
-        (name = "rosters", description = "District rosters of desk officials (R2)"),
-        (name = "grants", description = "The function of creating citizen accounts, granted to officials (R3)"),
-        (name = "citizen_accounts", description = "Citizen accounts opened at the desks and on the portal (R4, R5)"),
-        (name = "directives", description = "Directives and their deadlines (R9)"),
-        (name = "support", description = "Support requests from units to the Service Center (R6)"),
-        (name = "reports", description = "Monthly reports and their frozen snapshots (R7, R8)"),
+        (name = "officials", description = "Officials at the one-stop desks"),
+        (name = "rosters", description = "District rosters of desk officials"),
+        (name = "grants", description = "The function of creating citizen accounts, granted to officials"),
+        (name = "citizen_accounts", description = "Citizen accounts opened at the desks and on the portal"),
+        (name = "directives", description = "Directives and their deadlines"),
+        (name = "support", description = "Support requests from units to the Service Center"),
+        (name = "reports", description = "Monthly reports and their frozen snapshots"),
         (name = "audit", description = "The audit trail"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
@@ -78,7 +79,7 @@ fn documented() -> utoipa_actix_web::UtoipaApp<
 
 /// The OpenAPI document of this API, as served at `/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    documented().split_for_parts().1
+    doc::finish(documented().split_for_parts().1)
 }
 
 /// The whole application: documented routes, Swagger UI, extractor error handling, the fallback
@@ -96,11 +97,11 @@ pub fn app(
 > {
     let metrics = state.metrics.clone();
     let (app, doc) = documented().split_for_parts();
+    let doc = doc::finish(doc);
     let routes = fallback::RouteTable::from_openapi(&doc);
     app.app_data(state)
         .app_data(web::Data::new(routes))
         .app_data(extract::json_config())
-        .app_data(extract::query_config())
         .app_data(extract::path_config())
         .app_data(web::PayloadConfig::new(UPLOAD_LIMIT))
         .service(web::redirect("/docs", "/docs/"))

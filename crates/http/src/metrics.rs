@@ -83,13 +83,44 @@ pub async fn record(
     let started = Instant::now();
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let method = req.method().to_string();
-    // The route pattern, not the path: ids in paths would make every request a series of its own.
-    let route = req.match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    // The route template, not the path: ids in paths would make every request a series of its own.
+    let route = req.match_pattern().map_or_else(|| "unmatched".to_owned(), |pattern| template(&pattern));
     let response = next.call(req).await?;
     if let Some(metrics) = metrics {
         metrics.observe(&method, &route, response.status().as_u16(), started.elapsed().as_secs_f64());
     }
     Ok(response)
+}
+
+/// A route pattern as the OpenAPI document writes it: `/units/{id:[0-9a-fA-F-]+}` is labelled
+/// `/units/{id}`, so that dashboards can be matched against the contract.
+fn template(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len());
+    let mut rest = pattern;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..=open]);
+        let segment = &rest[open + 1..];
+        // A segment's regular expression may itself hold braces (`{2,3}`); the segment ends at the
+        // brace that closes the one it opened with.
+        let mut depth = 1;
+        let close = segment
+            .char_indices()
+            .find(|(_, c)| {
+                match c {
+                    '{' => depth += 1,
+                    '}' => depth -= 1,
+                    _ => {}
+                }
+                depth == 0
+            })
+            .map_or(segment.len(), |(index, _)| index);
+        let name = &segment[..close];
+        out.push_str(name.split_once(':').map_or(name, |(name, _)| name));
+        out.push('}');
+        rest = segment.get(close + 1..).unwrap_or("");
+    }
+    out.push_str(rest);
+    out
 }
 
 pub async fn echo_request_id(
@@ -104,4 +135,17 @@ pub async fn echo_request_id(
         response.headers_mut().insert(HeaderName::from_static("x-request-id"), value);
     }
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::template;
+
+    #[test]
+    fn route_labels_are_templates() {
+        assert_eq!(template("/api/v1/units/{id:[0-9a-fA-F-]+}"), "/api/v1/units/{id}");
+        assert_eq!(template("/api/v1/units/{id:[0-9a-fA-F-]+}/children"), "/api/v1/units/{id}/children");
+        assert_eq!(template("/x/{code:[0-9]{2,3}}/{name}"), "/x/{code}/{name}");
+        assert_eq!(template("/healthz"), "/healthz");
+    }
 }

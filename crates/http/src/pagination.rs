@@ -62,6 +62,7 @@ fn encode_cursor(cursor: Cursor) -> String {
 pub struct ListResponse<T: ToSchema> {
     pub items: Vec<T>,
     /// Pass as `cursor` to read the next page; `null` on the last page.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 

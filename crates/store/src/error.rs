@@ -24,6 +24,13 @@ pub enum StoreError {
     Unavailable(#[source] DbErr),
     #[error("database error: {0}")]
     Database(#[source] DbErr),
+    /// The personal-data key is not the one the stored personal numbers are sealed with.
+    #[error(
+        "DVC_PII_KEY is not the key this database's ID and phone numbers are sealed with: start with the \
+         key used until now (or without DVC_PII_KEY if it was never set); to change keys, run \
+         `dvc-api rotate-pii-key` with the current key and the new one in DVC_NEW_PII_KEY"
+    )]
+    PiiKeyMismatch,
     /// Stored data that no longer parses: a bug or a manual edit, never the caller's fault.
     #[error("corrupt stored data: {0}")]
     Corrupt(String),

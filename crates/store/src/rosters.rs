@@ -1,8 +1,9 @@
 //! Rosters and their rows. Accepting a roster records its officials in the same transaction.
 
+use dvc_domain::roster::unit_match_key;
 use dvc_domain::{
-    NewOfficial, OfficialChanges, PortalAccount, Roster, RosterEntry, RosterSource, RosterStatus, RosterUnits,
-    RowError, Scope,
+    NameMatch, NewOfficial, OfficialChanges, PortalAccount, Roster, RosterEntry, RosterSource, RosterStatus,
+    RosterUnits, RowError, Scope,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
@@ -76,12 +77,29 @@ fn entry_to_domain(pii: &PiiKey, model: roster_entry::Model) -> Result<RosterEnt
     })
 }
 
-/// The units a roster of `unit_id` may name: that unit and everything below it.
+/// The units a roster of `unit_id` may name: that unit and everything below it. The providing unit
+/// is checked to lie in the caller's scope first, so this is within the caller's scope too.
 pub async fn units_for(db: &impl ConnectionTrait, unit_id: Uuid) -> Result<RosterUnits, StoreError> {
     let root = units::path_of(db, unit_id).await?;
     let subtree =
         unit::Entity::find().filter(subtree_condition(unit::Column::Path, &Scope::Subtree(root))).all(db).await?;
     Ok(RosterUnits::new(subtree.into_iter().map(|unit| (unit.id, unit.name))))
+}
+
+/// The unit a roster form's heading names (`Đơn vị cung cấp: UBND huyện An Lão`), among every unit
+/// of `scope` that could answer to it: the importer's scope decides which of the country's namesakes
+/// is meant, and a heading that still fits several is [`NameMatch::Ambiguous`].
+pub async fn provider_named(db: &impl ConnectionTrait, scope: &Scope, heading: &str) -> Result<NameMatch, StoreError> {
+    let key = unit_match_key(heading);
+    if key.is_empty() {
+        return Ok(NameMatch::None);
+    }
+    let candidates = unit::Entity::find()
+        .filter(subtree_condition(unit::Column::Path, scope))
+        .filter(unit::Column::NameFolded.contains(key))
+        .all(db)
+        .await?;
+    Ok(RosterUnits::new(candidates.into_iter().map(|unit| (unit.id, unit.name))).find(heading))
 }
 
 /// A roster about to be stored, its rows already checked.
@@ -228,9 +246,14 @@ async fn transition(
     Ok(after)
 }
 
-fn wrong_state(roster: &Roster) -> StoreError {
-    StoreError::conflict(format!("the roster is {}", roster.status.as_str()), Some(roster.id))
+/// A transition the roster's current status does not allow: 409 naming that status and what the
+/// transition needs, with no `existing_id` (the roster in the way is the one addressed).
+fn wrong_state(roster: &Roster, needed: &str) -> StoreError {
+    StoreError::conflict(format!("the roster is {}; {needed}", roster.status.as_str()), None)
 }
+
+const NEEDS_DRAFT: &str = "only a draft or returned roster can be changed, submitted or discarded";
+const NEEDS_SUBMITTED: &str = "only a submitted roster can be accepted or returned";
 
 /// Replaces the rows of a draft or returned roster (a correction before it is submitted again).
 pub async fn replace_entries(
@@ -244,7 +267,7 @@ pub async fn replace_entries(
     let before = summary(db, id).await?;
     versioned::expect(before.version, expected)?;
     if !before.status.may_submit() {
-        return Err(wrong_state(&before));
+        return Err(wrong_state(&before, NEEDS_DRAFT));
     }
     roster_entry::Entity::delete_many().filter(roster_entry::Column::RosterId.eq(id)).exec(db).await?;
     insert_entries(db, pii, id, &entries).await?;
@@ -254,6 +277,35 @@ pub async fn replace_entries(
         .col_expr(Column::ErrorCount, Expr::value(i32::try_from(error_count).unwrap_or(i32::MAX)));
     let after = transition(db, actor, before, update, "roster.update").await?;
     Ok(Roster { entries: Some(entries), ..after })
+}
+
+/// Discards a draft or returned roster with its rows: the district will not send it. The audit
+/// trail keeps how it looked.
+pub async fn discard(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+    expected: Option<i64>,
+) -> Result<(), StoreError> {
+    let before = summary(db, id).await?;
+    versioned::expect(before.version, expected)?;
+    if !before.status.may_submit() {
+        return Err(wrong_state(&before, NEEDS_DRAFT));
+    }
+    roster_entry::Entity::delete_many().filter(roster_entry::Column::RosterId.eq(id)).exec(db).await?;
+    let deleted =
+        Entity::delete_many().filter(Column::Id.eq(id)).filter(Column::Version.eq(before.version)).exec(db).await?;
+    if deleted.rows_affected != 1 {
+        return Err(StoreError::VersionMismatch);
+    }
+    let change = Change {
+        action: "roster.discard",
+        entity: ENTITY,
+        entity_id: Some(id),
+        before: Some(snapshot(&before)),
+        after: None,
+    };
+    audit::record(db, actor, change).await
 }
 
 /// Submits a draft or returned roster; one with row errors cannot be submitted.
@@ -266,7 +318,7 @@ pub async fn submit(
     let before = summary(db, id).await?;
     versioned::expect(before.version, expected)?;
     if !before.status.may_submit() {
-        return Err(wrong_state(&before));
+        return Err(wrong_state(&before, NEEDS_DRAFT));
     }
     if before.error_count > 0 {
         return Err(StoreError::invalid(
@@ -294,7 +346,7 @@ pub async fn return_roster(
     let before = summary(db, id).await?;
     versioned::expect(before.version, expected)?;
     if !before.status.may_decide() {
-        return Err(wrong_state(&before));
+        return Err(wrong_state(&before, NEEDS_SUBMITTED));
     }
     let update = Entity::update_many()
         .col_expr(Column::Status, Expr::value(RosterStatus::Returned.as_str()))
@@ -324,7 +376,7 @@ pub async fn accept(
     let before = get(db, pii, id).await?;
     versioned::expect(before.version, expected)?;
     if !before.status.may_decide() {
-        return Err(wrong_state(&before));
+        return Err(wrong_state(&before, NEEDS_SUBMITTED));
     }
     let mut summary = AcceptSummary::default();
     for entry in before.entries.iter().flatten() {

@@ -15,6 +15,16 @@ pub struct Limit {
     pub window: TimeDelta,
 }
 
+/// The key that counts a username's failed logins.
+pub fn user_key(username: &str) -> String {
+    format!("user:{username}")
+}
+
+/// The failures counted against `key` in its current or last window.
+pub async fn failures(db: &impl ConnectionTrait, key: &str) -> Result<i32, StoreError> {
+    Ok(Entity::find_by_id(key).one(db).await?.map_or(0, |row| row.failures))
+}
+
 /// When the first of `keys` that is over its limit may try again, if any is.
 pub async fn blocked_until(
     db: &impl ConnectionTrait,

@@ -22,7 +22,15 @@ use crate::{Actor, Page, PageRequest, StoreError, page};
 
 const ENTITY: &str = "unit";
 
-fn to_domain(model: unit::Model, successor_ids: Vec<Uuid>) -> Result<Unit, StoreError> {
+/// What a unit is read with besides its own row.
+#[derive(Debug, Default)]
+struct Related {
+    successor_ids: Vec<Uuid>,
+    parent_name: Option<String>,
+    province_name: Option<String>,
+}
+
+fn to_domain(model: unit::Model, related: Related) -> Result<Unit, StoreError> {
     Ok(Unit {
         id: model.id,
         code: UnitCode::parse(&model.code)?,
@@ -30,9 +38,11 @@ fn to_domain(model: unit::Model, successor_ids: Vec<Uuid>) -> Result<Unit, Store
         kind: UnitKind::parse(&model.kind).ok_or_else(|| StoreError::Corrupt(format!("unit kind {}", model.kind)))?,
         category: model.category,
         parent_id: model.parent_id,
+        parent_name: related.parent_name,
+        province_name: related.province_name,
         path: UnitPath::parse(&model.path)?,
         validity: Validity::new(model.valid_from, model.valid_to)?,
-        successor_ids,
+        successor_ids: related.successor_ids,
         version: model.version,
         created_at: model.created_at,
         updated_at: model.updated_at,
@@ -69,14 +79,36 @@ async fn successors_of(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMa
     Ok(by_unit)
 }
 
+/// The province a unit lies in: the root of its path, unless that is the unit itself.
+fn province_of(model: &unit::Model) -> Option<Uuid> {
+    UnitPath::parse(&model.path).ok()?.root_id().filter(|root| *root != model.id)
+}
+
+/// Reads the successors of the units and the names of their parents and provinces, with two queries
+/// for a whole page.
 async fn hydrate(db: &impl ConnectionTrait, models: Vec<unit::Model>) -> Result<Vec<Unit>, StoreError> {
     let ids: Vec<Uuid> = models.iter().map(|model| model.id).collect();
     let mut successors = successors_of(db, &ids).await?;
+    let mut related_ids: Vec<Uuid> =
+        models.iter().flat_map(|model| [model.parent_id, province_of(model)]).flatten().collect();
+    related_ids.sort();
+    related_ids.dedup();
+    let names: HashMap<Uuid, String> = Entity::find()
+        .filter(Column::Id.is_in(related_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|unit| (unit.id, unit.name))
+        .collect();
     models
         .into_iter()
         .map(|model| {
-            let successor_ids = successors.remove(&model.id).unwrap_or_default();
-            to_domain(model, successor_ids)
+            let related = Related {
+                successor_ids: successors.remove(&model.id).unwrap_or_default(),
+                parent_name: model.parent_id.and_then(|id| names.get(&id).cloned()),
+                province_name: province_of(&model).and_then(|id| names.get(&id).cloned()),
+            };
+            to_domain(model, related)
         })
         .collect()
 }
@@ -264,7 +296,7 @@ pub async fn create(db: &impl ConnectionTrait, actor: &Actor, new: NewUnit) -> R
     .insert(db)
     .await?;
     replace_successors(db, id, &new.successor_ids).await?;
-    let unit = to_domain(model, new.successor_ids)?;
+    let unit = hydrate(db, vec![model]).await?.pop().ok_or(StoreError::NotFound)?;
     let change = Change {
         action: "unit.create",
         entity: ENTITY,

@@ -13,7 +13,7 @@ use crate::audit::{self, Change};
 use crate::entity::user::{self, Column, Entity};
 use crate::units::unit_ids_in;
 use crate::versioned;
-use crate::{Actor, Page, PageRequest, StoreError, page};
+use crate::{Actor, Page, PageRequest, StoreError, page, throttle};
 
 const ENTITY: &str = "user";
 
@@ -162,4 +162,17 @@ pub async fn update(
     let change = Change::update(action, ENTITY, id, snapshot(&before), snapshot(&after));
     audit::record(db, actor, change).await?;
     Ok(after)
+}
+
+/// Clears a user's login lockout: the failed logins counted against its username are forgotten,
+/// and the clearing is audited with how many there were.
+pub async fn unlock(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> Result<User, StoreError> {
+    let user = get(db, id).await?;
+    let key = throttle::user_key(user.username.as_str());
+    let failures = throttle::failures(db, &key).await?;
+    throttle::clear(db, &key).await?;
+    let change =
+        Change::update("user.unlock", ENTITY, id, json!({ "failed_logins": failures }), json!({ "failed_logins": 0 }));
+    audit::record(db, actor, change).await?;
+    Ok(user)
 }

@@ -15,8 +15,9 @@ use crate::error::ApiError;
 
 pub const ISSUER: &str = "dvc";
 pub const AUDIENCE: &str = "dvc-api";
-/// Clock difference tolerated between API processes, in seconds.
-const LEEWAY: u64 = 30;
+/// Clock difference tolerated between API processes, in seconds: enough for clocks kept by NTP,
+/// short enough that an expired token stops working when a client expects it to.
+const LEEWAY: u64 = 5;
 /// How often a process looks for a newer signing key, so that a rotation reaches every process
 /// within this time.
 const KEY_REFRESH: Duration = Duration::from_secs(60);

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::problems::Reading;
 
 use crate::error::ApiError;
+use crate::extract::Query;
 use crate::pagination::{ListResponse, PageQuery};
 use crate::{AppState, Caller};
 
@@ -23,8 +24,11 @@ pub struct AuditEventResponse {
     pub action: String,
     #[schema(example = "unit")]
     pub entity: String,
+    #[schema(required = true)]
     pub entity_id: Option<Uuid>,
+    #[schema(required = true)]
     pub before: Option<serde_json::Value>,
+    #[schema(required = true)]
     pub after: Option<serde_json::Value>,
 }
 
@@ -64,7 +68,7 @@ pub struct AuditQuery {
     params(AuditQuery, PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = ListResponse<AuditEventResponse>),
+        (status = 200, description = "A page of audit events", body = ListResponse<AuditEventResponse>),
         Reading,
     )
 )]
@@ -72,8 +76,8 @@ pub struct AuditQuery {
 pub async fn list_audit_events(
     state: web::Data<AppState>,
     Caller(principal): Caller,
-    query: web::Query<AuditQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<AuditQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ReadAudit, None)?;
     let query = query.into_inner();

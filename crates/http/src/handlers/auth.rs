@@ -53,7 +53,7 @@ impl TokenRequest {
     operation_id = "issue_token",
     request_body = TokenRequest,
     responses(
-        (status = 200, body = TokenResponse),
+        (status = 200, description = "The access token", body = TokenResponse),
         IssuingToken,
     )
 )]
@@ -80,7 +80,7 @@ pub async fn issue_token(
         for (key, limit) in keys.limits() {
             throttle::record_failure(state.store.conn(), key, limit, now).await?;
         }
-        return Err(ApiError::Unauthorized);
+        return Err(ApiError::InvalidCredentials);
     };
     throttle::clear(state.store.conn(), &keys.user).await?;
     let access_token = state.tokens.issue(&state.store, user.id, user.role, user.unit_id).await?;
@@ -106,7 +106,7 @@ struct ThrottleKeys {
 impl ThrottleKeys {
     fn new(username: &str, request: &HttpRequest) -> Self {
         let peer = request.peer_addr().map_or_else(|| "unknown".to_owned(), |address| address.ip().to_string());
-        Self { user: format!("user:{username}"), address: format!("address:{peer}") }
+        Self { user: throttle::user_key(username), address: format!("address:{peer}") }
     }
 
     fn limits(&self) -> [(&str, Limit); 2] {
@@ -120,7 +120,7 @@ impl ThrottleKeys {
     operation_id = "get_me",
     security(("bearer" = [])),
     responses(
-        (status = 200, body = UserResponse),
+        (status = 200, description = "The user", body = UserResponse),
         SignedIn,
     )
 )]

@@ -20,7 +20,7 @@ use validator::{Validate, ValidationError};
 
 use super::problems::{Changing, Creating, Reading};
 use crate::error::{ApiError, FieldError, Fields};
-use crate::extract::{IdempotencyKey, JsonBody};
+use crate::extract::{IdempotencyKey, JsonBody, Query};
 use crate::mirror::mirror_enum;
 use crate::pagination::{ListResponse, PageQuery};
 use crate::write::{Created, answer_once, create_once, fingerprint, in_transaction, with_etag};
@@ -72,10 +72,13 @@ pub struct CitizenAccountResponse {
     pub id_number: String,
     #[schema(example = "0905***456")]
     pub phone: String,
+    #[schema(required = true)]
     pub email: Option<String>,
+    #[schema(required = true)]
     pub birth_date: Option<NaiveDate>,
     pub account_kind: AccountKindDto,
     pub outcome: OutcomeDto,
+    #[schema(required = true)]
     pub failure_reason: Option<FailureReasonDto>,
     pub otp_resends: u32,
     /// The unit of the desk: the official's unit.
@@ -85,10 +88,14 @@ pub struct CitizenAccountResponse {
     pub registered_at: DateTime<Utc>,
     pub source: RecordSourceDto,
     /// The portal's transaction id.
+    #[schema(required = true)]
     pub external_ref: Option<String>,
     /// The user who recorded it.
+    #[schema(required = true)]
     pub recorded_by: Option<Uuid>,
+    #[schema(required = true)]
     pub voided_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub void_reason: Option<String>,
     pub created_at: DateTime<Utc>,
 }
@@ -420,6 +427,7 @@ pub struct BatchItemResult {
     pub index: usize,
     pub status: BatchItemStatus,
     /// The record created, or the existing record it duplicates.
+    #[schema(required = true)]
     pub id: Option<Uuid>,
     /// Why the record is invalid, with pointers into the batch (`/items/17/id_number`).
     pub errors: Vec<FieldError>,
@@ -626,8 +634,8 @@ pub struct CitizenAccountQuery {
 pub async fn list_citizen_accounts(
     state: web::Data<AppState>,
     Caller(principal): Caller,
-    query: web::Query<CitizenAccountQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<CitizenAccountQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ReadCitizenAccount, None)?;
     let query = query.into_inner();

@@ -11,13 +11,14 @@ use uuid::Uuid;
 use super::problems::{Changing, Creating, Reading};
 
 use crate::error::{ApiError, Fields};
-use crate::extract::{IdempotencyKey, IfMatch, JsonBody};
+use crate::extract::{IdempotencyKey, IfMatch, JsonBody, Query};
 use crate::pagination::{ListResponse, PageQuery};
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
 use crate::{AppState, Caller};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = MilestoneKey)]
 pub enum MilestoneKeyDto {
     OfficialPortalAccounts,
     RostersSubmitted,
@@ -53,13 +54,14 @@ impl From<MilestoneKeyDto> for MilestoneKey {
 /// A step of the drive and its deadline.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = Milestone)]
 pub struct MilestoneDto {
     pub key: MilestoneKeyDto,
     /// The last day on which the step is on time (for a start, its first day).
     pub due_on: NaiveDate,
 }
 
-/// A directive with its deadlines (R9).
+/// A directive with its deadlines.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DirectiveResponse {
     pub id: Uuid,
@@ -121,7 +123,7 @@ fn milestones(dtos: &[MilestoneDto]) -> Vec<Milestone> {
     params(PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = ListResponse<DirectiveResponse>),
+        (status = 200, description = "A page of directives", body = ListResponse<DirectiveResponse>),
         Reading,
     )
 )]
@@ -129,7 +131,7 @@ fn milestones(dtos: &[MilestoneDto]) -> Vec<Milestone> {
 pub async fn list_directives(
     state: web::Data<AppState>,
     Caller(principal): Caller,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ReadDirective, None)?;
     let found = directives::list(state.store.conn(), page.request()?).await?;
@@ -144,7 +146,7 @@ pub async fn list_directives(
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
     security(("bearer" = [])),
     responses(
-        (status = 201, body = DirectiveResponse),
+        (status = 201, description = "Created: the directive", body = DirectiveResponse),
         Creating,
     )
 )]
@@ -178,7 +180,7 @@ pub async fn create_directive(
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = DirectiveResponse),
+        (status = 200, description = "The directive", body = DirectiveResponse),
         Reading,
     )
 )]
@@ -201,7 +203,7 @@ pub async fn get_directive(
     request_body(content = PatchDirective, content_type = "application/merge-patch+json"),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = DirectiveResponse),
+        (status = 200, description = "The directive", body = DirectiveResponse),
         Changing,
     )
 )]

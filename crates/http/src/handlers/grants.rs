@@ -14,13 +14,14 @@ use uuid::Uuid;
 use super::problems::{Changing, Creating, Reading};
 
 use crate::error::{ApiError, Fields};
-use crate::extract::{IdempotencyKey, IfMatch, JsonBody};
+use crate::extract::{IdempotencyKey, IfMatch, JsonBody, Query};
 use crate::pagination::{ListResponse, PageQuery};
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
 use crate::{AppState, Caller};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = GrantFunction)]
 pub enum FunctionDto {
     CreateCitizenAccount,
 }
@@ -41,7 +42,7 @@ impl From<FunctionDto> for GrantFunction {
     }
 }
 
-/// A portal function granted to an official (R3).
+/// A portal function granted to an official.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct GrantResponse {
     pub id: Uuid,
@@ -52,10 +53,14 @@ pub struct GrantResponse {
     pub basis: String,
     pub valid_from: NaiveDate,
     /// The last day covered; `null` runs on.
+    #[schema(required = true)]
     pub valid_until: Option<NaiveDate>,
     /// The user who granted it.
+    #[schema(required = true)]
     pub granted_by: Option<Uuid>,
+    #[schema(required = true)]
     pub revoked_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub revoke_reason: Option<String>,
     /// In force now.
     pub active: bool,
@@ -113,6 +118,8 @@ pub struct RevokeGrant {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SkippedRow {
     pub row: u32,
+    /// The row's official, when one was found.
+    #[schema(required = true)]
     pub official_id: Option<Uuid>,
     /// `official_inactive`, `no_portal_account`, `already_granted` or `official_not_found`.
     pub reason: String,
@@ -165,8 +172,8 @@ async fn visible_official(
     Ok(official)
 }
 
-/// Grants a function to an official (admin). The official must be active and have opened a portal
-/// account (R1).
+/// Grants a function to an official (admin). The official must be active and have opened an account
+/// on the national portal.
 #[utoipa::path(
     tag = "grants",
     operation_id = "create_grant",
@@ -174,7 +181,7 @@ async fn visible_official(
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
     security(("bearer" = [])),
     responses(
-        (status = 201, body = GrantResponse),
+        (status = 201, description = "Created: the grant", body = GrantResponse),
         Creating,
     )
 )]
@@ -214,7 +221,7 @@ pub async fn create_grant(
     params(GrantQuery, PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = ListResponse<GrantResponse>),
+        (status = 200, description = "A page of grants", body = ListResponse<GrantResponse>),
         Reading,
     )
 )]
@@ -222,8 +229,8 @@ pub async fn create_grant(
 pub async fn list_grants(
     state: web::Data<AppState>,
     Caller(principal): Caller,
-    query: web::Query<GrantQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<GrantQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ReadGrant, None)?;
     let filter = GrantFilter {
@@ -254,7 +261,7 @@ async fn grant_for(
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = GrantResponse),
+        (status = 200, description = "The grant", body = GrantResponse),
         Reading,
     )
 )]
@@ -276,7 +283,7 @@ pub async fn get_grant(
     request_body = RevokeGrant,
     security(("bearer" = [])),
     responses(
-        (status = 200, body = GrantResponse),
+        (status = 200, description = "The grant", body = GrantResponse),
         Changing,
     )
 )]
@@ -308,7 +315,7 @@ pub async fn revoke_grant(
     params(("id" = Uuid, Path), ActiveAtQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = ListResponse<GrantResponse>),
+        (status = 200, description = "A page of grants", body = ListResponse<GrantResponse>),
         Reading,
     )
 )]
@@ -317,7 +324,7 @@ pub async fn list_official_grants(
     state: web::Data<AppState>,
     Caller(principal): Caller,
     id: web::Path<Uuid>,
-    query: web::Query<ActiveAtQuery>,
+    query: Query<ActiveAtQuery>,
 ) -> Result<HttpResponse, ApiError> {
     visible_official(state.store.conn(), &state, &principal, *id, Action::ReadGrant).await?;
     let held = grants::of_official(state.store.conn(), *id).await?;
@@ -338,7 +345,7 @@ pub async fn list_official_grants(
     request_body = GrantRoster,
     security(("bearer" = [])),
     responses(
-        (status = 200, body = RosterGrantsResponse),
+        (status = 200, description = "The grants made from the roster", body = RosterGrantsResponse),
         Changing,
     )
 )]

@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod citizen_accounts;
 mod directives;
+mod files;
 mod grants;
 mod officials;
 mod ops;
@@ -33,6 +34,7 @@ pub fn api_v1(config: &mut ServiceConfig) {
         .service(users::get_user)
         .service(users::patch_user)
         .service(users::deactivate_user)
+        .service(users::unlock_user)
         .service(units::list_units)
         .service(units::create_unit)
         .service(units::import_units)
@@ -51,6 +53,7 @@ pub fn api_v1(config: &mut ServiceConfig) {
         .service(rosters::roster_template)
         .service(rosters::get_roster)
         .service(rosters::patch_roster)
+        .service(rosters::discard_roster)
         .service(rosters::submit_roster)
         .service(rosters::accept_roster)
         .service(rosters::return_roster)

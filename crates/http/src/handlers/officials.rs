@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::problems::{Changing, Creating, Reading};
 use super::scope::unit_in_scope;
 use crate::error::{ApiError, Fields};
-use crate::extract::{IdempotencyKey, IfMatch, JsonBody};
+use crate::extract::{IdempotencyKey, IfMatch, JsonBody, Query};
 use crate::pagination::{ListResponse, PageQuery};
 use crate::patch::Patch;
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
@@ -23,6 +23,7 @@ use crate::{AppState, Caller};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = PortalAccount)]
 pub enum PortalAccountDto {
     None,
     Created,
@@ -61,13 +62,18 @@ pub struct OfficialResponse {
     pub id_number: String,
     #[schema(example = "0972***588")]
     pub phone: String,
+    #[schema(required = true)]
     pub email: Option<String>,
+    #[schema(required = true)]
     pub position: Option<String>,
-    /// The official's own account on the national portal (R1).
+    /// The official's own account on the national portal.
     pub portal_account: PortalAccountDto,
+    #[schema(required = true)]
     pub portal_account_at: Option<DateTime<Utc>>,
     pub active: bool,
+    #[schema(required = true)]
     pub deactivated_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub deactivation_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -225,7 +231,7 @@ fn parse_changes(body: PatchOfficial) -> Result<OfficialChanges, ApiError> {
     params(OfficialQuery, PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = ListResponse<OfficialResponse>),
+        (status = 200, description = "A page of officials", body = ListResponse<OfficialResponse>),
         Reading,
     )
 )]
@@ -233,8 +239,8 @@ fn parse_changes(body: PatchOfficial) -> Result<OfficialChanges, ApiError> {
 pub async fn list_officials(
     state: web::Data<AppState>,
     Caller(principal): Caller,
-    query: web::Query<OfficialQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<OfficialQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ReadOfficial, None)?;
     let query = query.into_inner();
@@ -266,7 +272,7 @@ pub async fn list_officials(
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
     security(("bearer" = [])),
     responses(
-        (status = 201, body = OfficialResponse),
+        (status = 201, description = "Created: the official", body = OfficialResponse),
         Creating,
     )
 )]
@@ -310,7 +316,7 @@ async fn official_for(
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = OfficialResponse),
+        (status = 200, description = "The official", body = OfficialResponse),
         Reading,
     )
 )]
@@ -333,7 +339,7 @@ pub async fn get_official(
     request_body(content = PatchOfficial, content_type = "application/merge-patch+json"),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = OfficialResponse),
+        (status = 200, description = "The official", body = OfficialResponse),
         Changing,
     )
 )]
@@ -366,7 +372,7 @@ pub async fn patch_official(
     request_body = DeactivateOfficial,
     security(("bearer" = [])),
     responses(
-        (status = 200, body = OfficialResponse),
+        (status = 200, description = "The official", body = OfficialResponse),
         Changing,
     )
 )]

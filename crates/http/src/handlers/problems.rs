@@ -1,5 +1,5 @@
 //! The problem responses the handlers document, in a few shared sets. A handler names one set next
-//! to its success response, as in `responses((status = 200, body = UnitResponse), Reading)`. A set
+//! to its success response, as in `responses((status = 200, description = "The unit", body = UnitResponse), Reading)`. A set
 //! may document a status that a particular endpoint never sends, but never leaves one out.
 #![allow(dead_code, reason = "the sets are never built; only what IntoResponses derives from them is used")]
 

@@ -15,7 +15,7 @@ use super::reports::{MonthlyReportResponse, MonthlyRowResponse, parse_depth, par
 use super::scope::unit_in_scope;
 use crate::canonical;
 use crate::error::{ApiError, Fields};
-use crate::extract::{IdempotencyKey, JsonBody};
+use crate::extract::{IdempotencyKey, JsonBody, Query};
 use crate::pagination::{ListResponse, PageQuery};
 use crate::write::{Created, create_once, fingerprint, with_etag};
 use crate::{AppState, Caller};
@@ -27,8 +27,10 @@ pub struct SnapshotDifference {
     /// The row's field (`created`, `officials_granted`…), or `row` for a unit present on one side only.
     pub field: String,
     /// The frozen value (`null` when the unit was not in the snapshot).
+    #[schema(required = true)]
     pub frozen: Option<i64>,
     /// Today's value (`null` when the unit is no longer in the report).
+    #[schema(required = true)]
     pub live: Option<i64>,
 }
 
@@ -42,16 +44,19 @@ pub struct ReportSnapshotResponse {
     pub unit_id: Uuid,
     pub created_at: DateTime<Utc>,
     /// The admin who froze it.
+    #[schema(required = true)]
     pub created_by: Option<Uuid>,
     #[schema(example = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")]
     pub sha256: String,
     /// The snapshot this one corrects.
+    #[schema(required = true)]
     pub amends: Option<Uuid>,
     /// The report exactly as frozen.
     #[schema(value_type = MonthlyReportResponse)]
     pub report: Value,
     /// With `?compare=live`: each figure that differs from today's records.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub differences: Option<Vec<SnapshotDifference>>,
 }
 
@@ -161,8 +166,8 @@ pub struct SnapshotQuery {
 pub async fn list_report_snapshots(
     state: web::Data<AppState>,
     Caller(principal): Caller,
-    query: web::Query<SnapshotQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<SnapshotQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ReadReport, None)?;
     let period = query.period.as_deref().map(|raw| parse_period("period", raw)).transpose()?;
@@ -196,7 +201,7 @@ pub async fn get_report_snapshot(
     state: web::Data<AppState>,
     Caller(principal): Caller,
     id: web::Path<Uuid>,
-    query: web::Query<CompareQuery>,
+    query: Query<CompareQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ReadReport, None)?;
     let compare = match query.compare.as_deref() {

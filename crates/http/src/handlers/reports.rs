@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::files::{CsvFile, Spreadsheet, SvgImage};
 use super::problems::Reading;
 use crate::error::ApiError;
+use crate::extract::Query;
 use crate::{AppState, Caller};
 
 /// Created and failed attempts.
@@ -41,6 +43,7 @@ pub struct MonthlyRowResponse {
     pub unit_code: String,
     pub unit_name: String,
     pub level: i32,
+    #[schema(required = true)]
     pub parent_id: Option<Uuid>,
     /// Accounts created in the period (voided records never count).
     pub created: i64,
@@ -50,9 +53,9 @@ pub struct MonthlyRowResponse {
     pub created_cumulative: i64,
     /// Officials recorded by the end of the period.
     pub officials: i64,
-    /// Active officials with their own portal account (R1).
+    /// Active officials with their own portal account.
     pub officials_with_portal_account: i64,
-    /// Active officials holding a grant in force (R3).
+    /// Active officials holding a grant in force.
     pub officials_granted: i64,
     /// Officials still at a desk at the end of the period.
     pub officials_active: i64,
@@ -189,7 +192,7 @@ pub async fn report_unit(
     Ok((unit_id, path))
 }
 
-/// The monthly report (R7, R8): a row for the unit and for each unit below it down to `depth`,
+/// The monthly report: a row for the unit and for each unit below it down to `depth`,
 /// each counting its whole subtree, from the counters kept with every record. Months are Vietnam
 /// time; voided records never count. As JSON, CSV (UTF-8 with BOM), XLSX (title, Vietnamese
 /// headings, totals and a chart) or an SVG bar chart.
@@ -201,9 +204,9 @@ pub async fn report_unit(
     responses(
         (status = 200, description = "The report", content(
             (MonthlyReportResponse = "application/json"),
-            (String = "text/csv"),
-            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
-            (String = "image/svg+xml"),
+            (inline(CsvFile) = "text/csv"),
+            (inline(Spreadsheet) = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            (inline(SvgImage) = "image/svg+xml"),
         )),
         Reading,
     )
@@ -213,7 +216,7 @@ pub async fn get_monthly_report(
     state: web::Data<AppState>,
     Caller(principal): Caller,
     req: HttpRequest,
-    query: web::Query<MonthlyQuery>,
+    query: Query<MonthlyQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let format = Format::negotiate(&req, query.format.as_deref())?;
     let period = parse_period("period", &query.period)?;

@@ -1,22 +1,23 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header;
-use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use dvc_domain::official::parse_reason;
-use dvc_domain::roster::{check_entries, unit_match_key};
-use dvc_domain::{Action, Principal, RawEntry, Roster, RosterEntry, RosterSource, RosterStatus, UnitKind};
+use dvc_domain::roster::check_entries;
+use dvc_domain::{Action, NameMatch, Principal, RawEntry, Roster, RosterEntry, RosterSource, RosterStatus};
 use dvc_sheets::Sheet;
 use dvc_store::rosters::{self, AcceptSummary, NewRoster, RosterFilter};
-use dvc_store::units::{self, UnitFilter};
-use dvc_store::{Actor, PageRequest, Tx};
+use dvc_store::units;
+use dvc_store::{Actor, Tx};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::files::{CsvFile, Spreadsheet};
 use super::problems::{Changing, Creating, Reading, SignedIn};
 use super::scope::unit_in_scope;
 use crate::error::{ApiError, Fields};
-use crate::extract::{IdempotencyKey, IfMatch, JsonBody, LargeJson};
+use crate::extract::{IdempotencyKey, IfMatch, JsonBody, LargeJson, Query};
 use crate::pagination::{ListResponse, PageQuery};
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
 use crate::{AppState, Caller};
@@ -26,6 +27,7 @@ pub const MAX_ENTRIES: usize = 10_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = RosterStatus)]
 pub enum RosterStatusDto {
     Draft,
     Submitted,
@@ -71,6 +73,7 @@ pub struct EntryResponse {
     pub row: u32,
     pub full_name: String,
     /// The unit the row was matched to, when it was.
+    #[schema(required = true)]
     pub unit_id: Option<Uuid>,
     /// The unit as the row names it.
     pub unit_name: String,
@@ -103,7 +106,7 @@ impl EntryResponse {
     }
 }
 
-/// A roster of one-stop desk officials (R2).
+/// A roster of one-stop desk officials.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RosterResponse {
     pub id: Uuid,
@@ -115,11 +118,15 @@ pub struct RosterResponse {
     pub entry_count: i32,
     /// Rows with errors; a roster with any cannot be submitted.
     pub error_count: i32,
+    #[schema(required = true)]
     pub submitted_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub decided_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub return_reason: Option<String>,
     /// The rows, when one roster is read (lists leave them out).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub entries: Option<Vec<EntryResponse>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -254,7 +261,7 @@ pub fn check_size(count: usize) -> Result<(), ApiError> {
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
     security(("bearer" = [])),
     responses(
-        (status = 201, body = RosterResponse),
+        (status = 201, description = "Created: the roster", body = RosterResponse),
         Creating,
     )
 )]
@@ -283,7 +290,7 @@ pub async fn create_roster(
     params(RosterQuery, PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = ListResponse<RosterResponse>),
+        (status = 200, description = "A page of rosters", body = ListResponse<RosterResponse>),
         Reading,
     )
 )]
@@ -291,8 +298,8 @@ pub async fn create_roster(
 pub async fn list_rosters(
     state: web::Data<AppState>,
     Caller(principal): Caller,
-    query: web::Query<RosterQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<RosterQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ManageOfficials, None)?;
     let filter = RosterFilter { unit_id: query.unit_id, status: query.status.map(Into::into) };
@@ -321,7 +328,7 @@ async fn roster_for(
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = RosterResponse),
+        (status = 200, description = "The roster", body = RosterResponse),
         Reading,
     )
 )]
@@ -344,7 +351,7 @@ pub async fn get_roster(
     request_body(content = PatchRoster, content_type = "application/merge-patch+json"),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = RosterResponse),
+        (status = 200, description = "The roster", body = RosterResponse),
         Changing,
     )
 )]
@@ -369,6 +376,34 @@ pub async fn patch_roster(
     Ok(with_etag(StatusCode::OK, roster.version, &RosterResponse::new(roster, true)))
 }
 
+/// Discards a draft or returned roster with its rows; a submitted or decided roster cannot be
+/// discarded (409). Audited.
+#[utoipa::path(
+    tag = "rosters",
+    operation_id = "discard_roster",
+    params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag last read")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Discarded"),
+        Changing,
+    )
+)]
+#[delete("/rosters/{id:[0-9a-fA-F-]+}")]
+pub async fn discard_roster(
+    state: web::Data<AppState>,
+    Caller(principal): Caller,
+    id: web::Path<Uuid>,
+    if_match: IfMatch,
+) -> Result<HttpResponse, ApiError> {
+    principal.authorize(Action::ManageOfficials, None)?;
+    in_transaction(&state.store, async |tx| {
+        roster_for(tx, &principal, *id, Action::ManageOfficials).await?;
+        Ok(rosters::discard(tx, &Actor::from(&principal), *id, if_match.0).await?)
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
 /// Submits a draft or returned roster to the Service Center; refused while rows have errors.
 #[utoipa::path(
     tag = "rosters",
@@ -376,7 +411,7 @@ pub async fn patch_roster(
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag last read")),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = RosterResponse),
+        (status = 200, description = "The roster", body = RosterResponse),
         Changing,
     )
 )]
@@ -403,7 +438,7 @@ pub async fn submit_roster(
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag last read")),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = AcceptResponse),
+        (status = 200, description = "The accepted roster and what it did to the officials", body = AcceptResponse),
         Changing,
     )
 )]
@@ -439,7 +474,7 @@ pub async fn accept_roster(
     request_body = ReturnRoster,
     security(("bearer" = [])),
     responses(
-        (status = 200, body = RosterResponse),
+        (status = 200, description = "The roster", body = RosterResponse),
         Changing,
     )
 )]
@@ -483,23 +518,20 @@ fn read_form(content_type: &str, body: &[u8]) -> Result<(RosterSource, Sheet), A
     Ok((source, sheet))
 }
 
-/// The providing unit a form's heading names, among the districts in the caller's scope.
+/// The providing unit a form's heading names, among the units in the caller's scope.
 async fn provider_unit(state: &AppState, principal: &Principal, sheet: &Sheet) -> Result<Uuid, ApiError> {
-    let missing = || {
-        ApiError::invalid(
+    let unknown = |detail: &str| ApiError::invalid("", "unknown_provider", detail);
+    let heading = sheet.provider.as_deref().ok_or_else(|| {
+        unknown("give unit_id, or a heading `Đơn vị cung cấp: UBND huyện …` naming a unit in your scope")
+    })?;
+    match rosters::provider_named(state.store.conn(), &principal.scope, heading).await? {
+        NameMatch::One(unit_id) => Ok(unit_id),
+        NameMatch::Ambiguous => Err(ApiError::invalid(
             "",
-            "unknown_provider",
-            "give unit_id, or a heading `Đơn vị cung cấp: UBND huyện …` naming a district in your scope",
-        )
-    };
-    let key = unit_match_key(sheet.provider.as_deref().ok_or_else(missing)?);
-    let filter = UnitFilter { kind: Some(UnitKind::District), q: Some(key.clone()), ..UnitFilter::default() };
-    let candidates =
-        units::list(state.store.conn(), &principal.scope, &filter, PageRequest { after: None, limit: 50 }).await?;
-    let mut matching = candidates.items.into_iter().filter(|unit| unit_match_key(unit.name.as_str()) == key);
-    match (matching.next(), matching.next()) {
-        (Some(unit), None) => Ok(unit.id),
-        _ => Err(missing()),
+            "ambiguous_provider",
+            "the heading's unit name is ambiguous: several units in your scope have it; give unit_id",
+        )),
+        NameMatch::None => Err(unknown("no unit in your scope has the name in the heading; give unit_id")),
     }
 }
 
@@ -510,12 +542,12 @@ async fn provider_unit(state: &AppState, principal: &Principal, sheet: &Sheet) -
     operation_id = "import_roster",
     params(ImportQuery, ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
     request_body(content(
-        (String = "text/csv"),
-        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        (inline(CsvFile) = "text/csv"),
+        (inline(Spreadsheet) = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     )),
     security(("bearer" = [])),
     responses(
-        (status = 201, body = RosterResponse),
+        (status = 201, description = "Created: the roster", body = RosterResponse),
         Creating,
     )
 )]
@@ -524,7 +556,7 @@ pub async fn import_roster(
     state: web::Data<AppState>,
     Caller(principal): Caller,
     key: IdempotencyKey,
-    query: web::Query<ImportQuery>,
+    query: Query<ImportQuery>,
     request: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
@@ -562,7 +594,7 @@ pub async fn import_roster(
     operation_id = "get_roster_template",
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The form", content_type = XLSX, body = Vec<u8>),
+        (status = 200, description = "The form", content_type = XLSX, body = inline(Spreadsheet)),
         SignedIn,
     )
 )]

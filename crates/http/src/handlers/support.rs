@@ -11,13 +11,14 @@ use uuid::Uuid;
 use super::problems::{Changing, Commenting, Creating, Reading};
 use super::scope::unit_in_scope;
 use crate::error::{ApiError, Fields};
-use crate::extract::{IdempotencyKey, IfMatch, JsonBody};
+use crate::extract::{IdempotencyKey, IfMatch, JsonBody, Query};
 use crate::pagination::{ListResponse, PageQuery};
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
 use crate::{AppState, Caller};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = SupportStatus)]
 pub enum SupportStatusDto {
     Open,
     InProgress,
@@ -53,7 +54,7 @@ pub struct CommentResponse {
     pub created_at: DateTime<Utc>,
 }
 
-/// A unit's request for help (R6).
+/// A unit's request for help.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SupportRequestResponse {
     pub id: Uuid,
@@ -61,8 +62,12 @@ pub struct SupportRequestResponse {
     pub subject: String,
     pub body: String,
     pub status: SupportStatusDto,
+    /// The user who opened it; `null` when the system did.
+    #[schema(required = true)]
+    pub created_by: Option<Uuid>,
     /// Oldest first; lists leave them out.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub comments: Option<Vec<CommentResponse>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -88,6 +93,7 @@ impl SupportRequestResponse {
             subject: request.subject,
             body: request.body,
             status: request.status.into(),
+            created_by: request.opened_by,
             comments,
             created_at: request.created_at,
             updated_at: request.updated_at,
@@ -132,7 +138,7 @@ pub struct SupportQuery {
     params(SupportQuery, PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = ListResponse<SupportRequestResponse>),
+        (status = 200, description = "A page of support requests", body = ListResponse<SupportRequestResponse>),
         Reading,
     )
 )]
@@ -140,8 +146,8 @@ pub struct SupportQuery {
 pub async fn list_support_requests(
     state: web::Data<AppState>,
     Caller(principal): Caller,
-    query: web::Query<SupportQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<SupportQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::UseSupport, None)?;
     let found =
@@ -157,7 +163,7 @@ pub async fn list_support_requests(
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
     security(("bearer" = [])),
     responses(
-        (status = 201, body = SupportRequestResponse),
+        (status = 201, description = "Created: the support request", body = SupportRequestResponse),
         Creating,
     )
 )]
@@ -201,7 +207,7 @@ async fn visible_request(
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = SupportRequestResponse),
+        (status = 200, description = "The support request", body = SupportRequestResponse),
         Reading,
     )
 )]
@@ -223,7 +229,7 @@ pub async fn get_support_request(
     request_body(content = PatchSupportRequest, content_type = "application/merge-patch+json"),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = SupportRequestResponse),
+        (status = 200, description = "The support request", body = SupportRequestResponse),
         Changing,
     )
 )]
@@ -264,7 +270,7 @@ pub async fn patch_support_request(
     request_body = NewComment,
     security(("bearer" = [])),
     responses(
-        (status = 201, body = SupportRequestResponse),
+        (status = 201, description = "Created: the support request", body = SupportRequestResponse),
         Commenting,
     )
 )]

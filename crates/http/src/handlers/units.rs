@@ -9,10 +9,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use super::files::CsvFile;
 use super::problems::{Changing, Creating, Reading};
 
 use crate::error::{ApiError, Fields};
-use crate::extract::{IdempotencyKey, IfMatch, JsonBody};
+use crate::extract::{IdempotencyKey, IfMatch, JsonBody, Query};
 use crate::pagination::{ListResponse, PageQuery};
 use crate::patch::Patch;
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
@@ -20,6 +21,7 @@ use crate::{AppState, Caller};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = UnitKind)]
 pub enum UnitKindDto {
     Province,
     Agency,
@@ -62,16 +64,25 @@ pub struct UnitResponse {
     #[schema(example = "Phường Phúc Xá")]
     pub name: String,
     pub kind: UnitKindDto,
-    #[schema(example = "Phường")]
+    #[schema(required = true, example = "Phường")]
     pub category: Option<String>,
+    #[schema(required = true)]
     pub parent_id: Option<Uuid>,
+    /// The parent's name, to tell apart units of the same name; `null` for a province.
+    #[schema(required = true, example = "Quận Ba Đình")]
+    pub parent_name: Option<String>,
+    /// The name of the province the unit lies in; `null` for a province.
+    #[schema(required = true, example = "Thành phố Hà Nội")]
+    pub province_name: Option<String>,
     /// Depth in the tree, 1 for a province.
     pub level: i32,
     /// The ids of the unit's ancestors and itself, `/id/…/id/`.
     pub path: String,
     /// First day the unit exists; `null` when it has always existed.
+    #[schema(required = true)]
     pub valid_from: Option<NaiveDate>,
     /// First day the unit no longer exists; `null` while it does.
+    #[schema(required = true)]
     pub valid_to: Option<NaiveDate>,
     /// The units that took over from this one.
     pub successor_ids: Vec<Uuid>,
@@ -88,6 +99,8 @@ impl From<Unit> for UnitResponse {
             kind: unit.kind.into(),
             category: unit.category,
             parent_id: unit.parent_id,
+            parent_name: unit.parent_name,
+            province_name: unit.province_name,
             level: unit.path.level(),
             path: unit.path.as_str().to_owned(),
             valid_from: unit.validity.from(),
@@ -185,7 +198,7 @@ async fn list_page(
     params(UnitQuery, PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = ListResponse<UnitResponse>),
+        (status = 200, description = "A page of units", body = ListResponse<UnitResponse>),
         Reading,
     )
 )]
@@ -193,8 +206,8 @@ async fn list_page(
 pub async fn list_units(
     state: web::Data<AppState>,
     Caller(principal): Caller,
-    query: web::Query<UnitQuery>,
-    page: web::Query<PageQuery>,
+    query: Query<UnitQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     list_page(&state, &principal, query.into_inner().filter()?, page.request()?).await
 }
@@ -206,7 +219,7 @@ pub async fn list_units(
     params(("id" = Uuid, Path), PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = ListResponse<UnitResponse>),
+        (status = 200, description = "A page of units", body = ListResponse<UnitResponse>),
         Reading,
     )
 )]
@@ -215,7 +228,7 @@ pub async fn list_children(
     state: web::Data<AppState>,
     Caller(principal): Caller,
     id: web::Path<Uuid>,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let path = units::path_of(state.store.conn(), *id).await?;
     principal.authorize(Action::ReadUnit, Some(&path))?;
@@ -230,7 +243,7 @@ pub async fn list_children(
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = UnitResponse),
+        (status = 200, description = "The unit", body = UnitResponse),
         Reading,
     )
 )]
@@ -272,7 +285,7 @@ fn parse_new_unit(body: &CreateUnit) -> Result<NewUnit, ApiError> {
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
     security(("bearer" = [])),
     responses(
-        (status = 201, body = UnitResponse),
+        (status = 201, description = "Created: the unit", body = UnitResponse),
         Creating,
     )
 )]
@@ -322,7 +335,7 @@ fn parse_changes(body: PatchUnit) -> Result<UnitChanges, ApiError> {
     request_body(content = PatchUnit, content_type = "application/merge-patch+json"),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = UnitResponse),
+        (status = 200, description = "The unit", body = UnitResponse),
         Changing,
     )
 )]
@@ -395,10 +408,10 @@ impl From<ImportSummary> for ImportResponse {
     tag = "units",
     operation_id = "import_units",
     params(ImportQuery),
-    request_body(content = String, content_type = "text/csv"),
+    request_body(content = inline(CsvFile), content_type = "text/csv"),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = ImportResponse),
+        (status = 200, description = "What the import did", body = ImportResponse),
         Creating,
     )
 )]
@@ -406,7 +419,7 @@ impl From<ImportSummary> for ImportResponse {
 pub async fn import_units(
     state: web::Data<AppState>,
     Caller(principal): Caller,
-    query: web::Query<ImportQuery>,
+    query: Query<ImportQuery>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ManageUnits, None)?;

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::auth::password;
 use crate::error::{ApiError, FieldError, Fields};
-use crate::extract::{IdempotencyKey, IfMatch, JsonBody};
+use crate::extract::{IdempotencyKey, IfMatch, JsonBody, Query};
 use crate::pagination::{ListResponse, PageQuery};
 use crate::patch::Patch;
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
@@ -21,6 +21,7 @@ use crate::{AppState, Caller};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = Role)]
 pub enum RoleDto {
     Admin,
     Manager,
@@ -62,8 +63,10 @@ pub struct UserResponse {
     pub display_name: String,
     pub role: RoleDto,
     /// The scope unit: the user acts in this unit and below it.
+    #[schema(required = true)]
     pub unit_id: Option<Uuid>,
     /// A clerk's official.
+    #[schema(required = true)]
     pub official_id: Option<Uuid>,
     pub active: bool,
     pub created_at: DateTime<Utc>,
@@ -124,7 +127,7 @@ pub struct PatchUser {
     params(PageQuery),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = ListResponse<UserResponse>),
+        (status = 200, description = "A page of users", body = ListResponse<UserResponse>),
         Reading,
     )
 )]
@@ -132,7 +135,7 @@ pub struct PatchUser {
 pub async fn list_users(
     state: web::Data<AppState>,
     Caller(principal): Caller,
-    page: web::Query<PageQuery>,
+    page: Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ReadUser, None)?;
     let found = users::list(state.store.conn(), &principal.scope, page.request()?).await?;
@@ -147,7 +150,7 @@ pub async fn list_users(
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry return the first answer")),
     security(("bearer" = [])),
     responses(
-        (status = 201, body = UserResponse),
+        (status = 201, description = "Created: the user", body = UserResponse),
         Creating,
     )
 )]
@@ -249,7 +252,7 @@ async fn visible_user(
     params(("id" = Uuid, Path)),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = UserResponse),
+        (status = 200, description = "The user", body = UserResponse),
         Reading,
     )
 )]
@@ -272,7 +275,7 @@ pub async fn get_user(
     request_body(content = PatchUser, content_type = "application/merge-patch+json"),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = UserResponse),
+        (status = 200, description = "The user", body = UserResponse),
         Changing,
     )
 )]
@@ -318,7 +321,7 @@ pub async fn patch_user(
     params(("id" = Uuid, Path), ("If-Match" = Option<String>, Header, description = "The ETag last read")),
     security(("bearer" = [])),
     responses(
-        (status = 200, body = UserResponse),
+        (status = 200, description = "The user", body = UserResponse),
         Changing,
     )
 )]
@@ -336,6 +339,33 @@ pub async fn deactivate_user(
         visible_user(tx, &principal, *id, |user| Action::ManageUser(user.role)).await?;
         let changes = UserChanges { active: Some(false), ..UserChanges::default() };
         Ok(users::update(tx, &Actor::from(&principal), *id, if_match.0, changes, "user.deactivate").await?)
+    })
+    .await?;
+    Ok(with_etag(StatusCode::OK, user.version, &UserResponse::from(user)))
+}
+
+/// Clears a user's login lockout (admin): the failed logins counted against its username are
+/// forgotten, so that it may log in again at once. Audited.
+#[utoipa::path(
+    tag = "users",
+    operation_id = "unlock_user",
+    params(("id" = Uuid, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The user, who may log in again", body = UserResponse),
+        Changing,
+    )
+)]
+#[post("/users/{id:[0-9a-fA-F-]+}/unlock")]
+pub async fn unlock_user(
+    state: web::Data<AppState>,
+    Caller(principal): Caller,
+    id: web::Path<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    principal.authorize(Action::UnlockUser, None)?;
+    let user = in_transaction(&state.store, async |tx| {
+        visible_user(tx, &principal, *id, |_| Action::UnlockUser).await?;
+        Ok(users::unlock(tx, &Actor::from(&principal), *id).await?)
     })
     .await?;
     Ok(with_etag(StatusCode::OK, user.version, &UserResponse::from(user)))
