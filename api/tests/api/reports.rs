@@ -255,3 +255,99 @@ async fn snapshots_freeze_a_report_that_never_changes_and_corrections_amend_it()
     problem(app.get(&path, &manager).await, 404).await;
     assert_eq!(app.get(&path, &drive.clerk_a).await.status(), 404);
 }
+
+#[tokio::test]
+async fn the_time_series_counts_each_month_for_the_unit_and_its_children() {
+    let app = spawn_app().await;
+    let drive = drive(&app).await;
+    let tree = &drive.tree;
+    let path = format!("/api/v1/reports/timeseries?unit_id={}&from=2021-06&to=2021-08", tree.province);
+    let series = body(app.get(&path, &app.admin).await).await;
+    let rows = series["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 9, "three months of the province and its two districts");
+    let point = |period: &str, unit: &str| {
+        let row = rows.iter().find(|row| row["period"] == period && row["unit_id"] == unit).unwrap();
+        (row["created"].as_i64().unwrap(), row["failed"].as_i64().unwrap())
+    };
+    assert_eq!(point("2021-06", &tree.province), (1, 0));
+    assert_eq!(point("2021-06", &tree.district_b), (1, 0));
+    assert_eq!(point("2021-07", &tree.province), (2, 1));
+    assert_eq!(point("2021-07", &tree.district_a), (1, 1));
+    assert_eq!(point("2021-08", &tree.district_a), (1, 0));
+    assert_eq!(point("2021-08", &tree.district_b), (0, 0));
+
+    let backwards = format!("/api/v1/reports/timeseries?unit_id={}&from=2021-08&to=2021-06", tree.province);
+    let refused = problem(app.get(&backwards, &app.admin).await, 400).await;
+    assert!(refused["detail"].as_str().unwrap().starts_with("to"), "{refused}");
+    let long = format!("/api/v1/reports/timeseries?unit_id={}&from=2011-01&to=2021-06", tree.province);
+    problem(app.get(&long, &app.admin).await, 400).await;
+    let csv = app.get(&format!("{path}&format=csv"), &app.admin).await.text().await.unwrap();
+    assert!(csv.contains("2021-07,52,Tỉnh Bình Định,2,1"), "{csv}");
+}
+
+#[tokio::test]
+async fn the_officials_report_gives_each_officials_figures_in_roster_order() {
+    let app = spawn_app().await;
+    let drive = drive(&app).await;
+    let official_of = async |token: &str| body(app.get("/api/v1/auth/me", token).await).await["official_id"].clone();
+    let (a, b) = (official_of(&drive.clerk_a).await, official_of(&drive.clerk_b).await);
+    let path = format!("/api/v1/reports/officials?period=2021-07&unit_id={}", drive.tree.province);
+    let report = body(app.get(&path, &app.admin).await).await;
+    let rows = report["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    let of = |official: &Value| rows.iter().find(|row| row["official_id"] == *official).unwrap().clone();
+    assert_eq!((of(&a)["created"].as_i64(), of(&a)["failed"].as_i64()), (Some(1), Some(1)));
+    assert_eq!(of(&a)["success_rate"].as_f64(), Some(0.5));
+    assert_eq!(of(&b)["success_rate"].as_f64(), Some(1.0));
+    let quiet = body(app.get(&path.replace("2021-07", "2021-09"), &app.admin).await).await;
+    assert_eq!(quiet["rows"][0]["success_rate"], Value::Null, "no attempts, no rate");
+    let xlsx = app.get(&format!("{path}&format=xlsx"), &app.admin).await;
+    let mut book: Xlsx<_> = Xlsx::new(std::io::Cursor::new(xlsx.bytes().await.unwrap().to_vec())).unwrap();
+    let sheet = book.worksheet_range("Báo cáo").unwrap();
+    assert_eq!(sheet.get_value((2, 0)), Some(&Data::String("Họ và tên".into())));
+    assert_eq!(sheet.get_value((3, 0)), Some(&Data::String("Nguyễn Văn An".into())));
+}
+
+#[tokio::test]
+async fn compliance_tells_each_unit_where_it_stands_on_each_deadline() {
+    let app = spawn_app().await;
+    let drive = drive(&app).await;
+    let tree = &drive.tree;
+    let directive = json!({"code": "3102/UBND-KSTT", "title": "Về việc tăng cường hỗ trợ", "issued_on": "2021-05-31",
+        "milestones": [
+            {"key": "official_portal_accounts", "due_on": "2021-06-20"},
+            {"key": "rosters_submitted", "due_on": "2021-06-24"},
+            {"key": "grants_completed", "due_on": "2099-12-31"},
+            {"key": "assisted_registration_start", "due_on": "2021-07-01"},
+            {"key": "monthly_report", "due_on": "2099-12-31"}]});
+    let directive = id_of(&body(app.post("/api/v1/directives", &app.admin, &directive).await).await);
+    let freeze = json!({"period": "2021-07", "unit_id": tree.province});
+    assert_eq!(app.post("/api/v1/report-snapshots", &app.admin, &freeze).await.status(), 201);
+    let path = format!("/api/v1/reports/compliance?directive_id={directive}&unit_id={}", tree.province);
+    let report = body(app.get(&path, &app.admin).await).await;
+    let rows = report["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 15, "five milestones for the province and its two districts");
+    let status = |unit: &str, milestone: &str| {
+        let row = rows.iter().find(|row| row["unit_id"] == unit && row["milestone"] == milestone).unwrap();
+        (row["status"].as_str().unwrap().to_owned(), row["done_on"].as_str().map(str::to_owned))
+    };
+    assert_eq!(status(&tree.district_a, "official_portal_accounts").0, "done_late", "accounts opened today");
+    assert_eq!(status(&tree.district_a, "rosters_submitted"), ("overdue".to_owned(), None));
+    assert_eq!(status(&tree.district_a, "grants_completed").0, "done_on_time");
+    assert_eq!(
+        status(&tree.district_a, "assisted_registration_start"),
+        ("done_late".to_owned(), Some("2021-07-15".to_owned()))
+    );
+    assert_eq!(
+        status(&tree.district_b, "assisted_registration_start"),
+        ("done_on_time".to_owned(), Some("2021-06-30".to_owned()))
+    );
+    assert_eq!(status(&tree.district_b, "monthly_report").0, "done_on_time", "the province's snapshot covers it");
+    let unknown = format!("/api/v1/reports/compliance?directive_id={}&unit_id={}", uuid_like(), tree.province);
+    problem(app.get(&unknown, &app.admin).await, 400).await;
+    problem(app.get(&path, &drive.clerk_a).await, 404).await;
+}
+
+fn uuid_like() -> String {
+    "0193a8f0-0000-7000-8000-000000000000".to_owned()
+}

@@ -3,10 +3,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
-use crate::{AccountKind, Period, UnitPath};
+use crate::{AccountKind, MilestoneKey, Period, UnitPath};
 
 /// Created and failed attempts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -133,6 +133,66 @@ pub fn check_period_ended(period: Period, now: DateTime<Utc>) -> Result<Period, 
     Ok(period)
 }
 
+/// The most months a time series may span: ten years.
+pub const MAX_MONTHS: u32 = 120;
+
+/// A unit's attempts in one month (a time series' point).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesPoint {
+    pub period: Period,
+    pub unit: ReportUnit,
+    pub tally: Tally,
+}
+
+/// One official's attempts in a month.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfficialFigures {
+    pub official_id: Uuid,
+    pub full_name: String,
+    pub unit_id: Uuid,
+    pub active: bool,
+    pub tally: Tally,
+}
+
+impl OfficialFigures {
+    /// Created over all attempts; `None` without attempts.
+    pub fn success_rate(&self) -> Option<f64> {
+        let attempts = self.tally.created + self.tally.failed;
+        (attempts > 0).then(|| self.tally.created as f64 / attempts as f64)
+    }
+}
+
+/// Where a unit stands on one step of a directive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MilestoneStatus {
+    DoneOnTime,
+    DoneLate,
+    Pending,
+    Overdue,
+}
+
+impl MilestoneStatus {
+    /// A step done by its due day is on time; one not done is overdue once the day has passed.
+    pub fn of(due_on: NaiveDate, done_on: Option<NaiveDate>, today: NaiveDate) -> Self {
+        match done_on {
+            Some(done) if done <= due_on => MilestoneStatus::DoneOnTime,
+            Some(_) => MilestoneStatus::DoneLate,
+            None if today > due_on => MilestoneStatus::Overdue,
+            None => MilestoneStatus::Pending,
+        }
+    }
+}
+
+/// A unit's standing on one milestone of a directive.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComplianceRow {
+    pub unit: ReportUnit,
+    pub key: MilestoneKey,
+    pub due_on: NaiveDate,
+    pub done_on: Option<NaiveDate>,
+    pub status: MilestoneStatus,
+}
+
 /// The deepest a report reaches below its unit: a province's communes are two levels down, and an
 /// agency's desks one more.
 pub const MAX_DEPTH: u8 = 3;
@@ -194,6 +254,16 @@ mod tests {
             parent_id: parent.map(|parent| parent.id),
             path,
         }
+    }
+
+    #[test]
+    fn milestones_are_on_time_late_pending_or_overdue() {
+        let day = |raw: &str| NaiveDate::parse_from_str(raw, "%Y-%m-%d").expect("a day");
+        let due = day("2021-06-21");
+        assert_eq!(MilestoneStatus::of(due, Some(day("2021-06-21")), day("2021-07-01")), MilestoneStatus::DoneOnTime);
+        assert_eq!(MilestoneStatus::of(due, Some(day("2021-06-22")), day("2021-07-01")), MilestoneStatus::DoneLate);
+        assert_eq!(MilestoneStatus::of(due, None, day("2021-06-21")), MilestoneStatus::Pending);
+        assert_eq!(MilestoneStatus::of(due, None, day("2021-06-22")), MilestoneStatus::Overdue);
     }
 
     #[test]

@@ -65,13 +65,12 @@ pub async fn of_official(db: &impl ConnectionTrait, official_id: Uuid) -> Result
         .collect()
 }
 
-/// The officials of `scope` who could record citizen accounts at `at` ([`grant_for_recording`]).
-pub async fn officials_in_force(
+/// Every grant of the officials of `scope`, by official, oldest first.
+pub async fn by_official_in(
     db: &impl ConnectionTrait,
     scope: &Scope,
-    at: chrono::DateTime<chrono::Utc>,
-) -> Result<std::collections::HashSet<Uuid>, StoreError> {
-    let mut select = Entity::find().filter(Column::ValidFrom.lte(dvc_domain::time::vietnam_date(at)));
+) -> Result<std::collections::HashMap<Uuid, Vec<Grant>>, StoreError> {
+    let mut select = Entity::find().order_by_asc(Column::Id);
     if let Scope::Subtree(_) = scope {
         select = select.filter(Expr::col(Column::OfficialId).in_subquery(officials_in(scope)));
     }
@@ -80,7 +79,17 @@ pub async fn officials_in_force(
         let grant = to_domain(model)?;
         by_official.entry(grant.official_id).or_default().push(grant);
     }
-    Ok(by_official
+    Ok(by_official)
+}
+
+/// The officials of `scope` who could record citizen accounts at `at` ([`grant_for_recording`]).
+pub async fn officials_in_force(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    at: chrono::DateTime<chrono::Utc>,
+) -> Result<std::collections::HashSet<Uuid>, StoreError> {
+    Ok(by_official_in(db, scope)
+        .await?
         .into_iter()
         .filter(|(_, grants)| grant_for_recording(grants, at).is_ok())
         .map(|(official_id, _)| official_id)

@@ -1,7 +1,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use chrono::{DateTime, Utc};
-use dvc_domain::report::{MAX_DEPTH, MonthlyReport, MonthlyRow, Tally};
+use chrono::{DateTime, NaiveDate, Utc};
+use dvc_domain::report::{MAX_DEPTH, MAX_MONTHS, MilestoneStatus, MonthlyReport, MonthlyRow, Tally};
 use dvc_domain::{AccountKind, Action, Period, Principal, UnitPath};
 use dvc_reports::{Bars, Cell, ChartSpec, Column, Table};
 use dvc_store::{Connection, reports, units};
@@ -328,4 +328,376 @@ fn render_monthly(report: &MonthlyReport, format: Format) -> Result<HttpResponse
         response.insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")));
     }
     Ok(response.body(bytes.1))
+}
+
+/// Serves a report that has a JSON form and a table: JSON, CSV or XLSX (no chart form).
+fn render_table<T: Serialize>(
+    report: &T,
+    table: impl FnOnce(&T) -> Table,
+    format: Format,
+    name: &str,
+) -> Result<HttpResponse, ApiError> {
+    match format {
+        Format::Json => Ok(HttpResponse::Ok().json(report)),
+        Format::Csv => {
+            Ok(HttpResponse::Ok().content_type(CSV).body(dvc_reports::csv(&table(report)).map_err(ApiError::internal)?))
+        }
+        Format::Xlsx => Ok(HttpResponse::Ok()
+            .content_type(XLSX)
+            .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.xlsx\"")))
+            .body(dvc_reports::xlsx(&table(report)).map_err(ApiError::internal)?)),
+        Format::Svg => Err(ApiError::BadRequest("format: svg is offered for the monthly report only".to_owned())),
+    }
+}
+
+/// One unit's attempts in one month.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SeriesRowResponse {
+    #[schema(example = "2021-07")]
+    pub period: String,
+    pub unit_id: Uuid,
+    pub unit_code: String,
+    pub unit_name: String,
+    pub created: i64,
+    pub failed: i64,
+}
+
+/// A unit's attempts and each child's, month by month.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimeseriesResponse {
+    pub unit_id: Uuid,
+    pub from: String,
+    pub to: String,
+    pub rows: Vec<SeriesRowResponse>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TimeseriesQuery {
+    /// The unit; the caller's own when omitted.
+    unit_id: Option<Uuid>,
+    /// The first month, `YYYY-MM` (default: eleven months before `to`).
+    from: Option<String>,
+    /// The last month, `YYYY-MM` (default: this month); at most 120 months after `from`.
+    to: Option<String>,
+    /// `json` (default), `csv` or `xlsx`.
+    format: Option<String>,
+}
+
+/// Month by month, the attempts of a unit and of each of its children, from the counters.
+#[utoipa::path(
+    tag = "reports",
+    operation_id = "get_timeseries_report",
+    params(TimeseriesQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The series", content(
+            (TimeseriesResponse = "application/json"),
+            (inline(CsvFile) = "text/csv"),
+            (inline(Spreadsheet) = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        Reading,
+    )
+)]
+#[get("/reports/timeseries")]
+pub async fn get_timeseries_report(
+    state: web::Data<AppState>,
+    Caller(principal): Caller,
+    req: HttpRequest,
+    query: Query<TimeseriesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let format = Format::negotiate(&req, query.format.as_deref())?;
+    let to = match query.to.as_deref() {
+        Some(raw) => parse_period("to", raw)?,
+        None => Period::of(Utc::now()),
+    };
+    let from = match query.from.as_deref() {
+        Some(raw) => parse_period("from", raw)?,
+        None => (0..11).fold(to, |period, _| period.previous()),
+    };
+    if from > to {
+        return Err(ApiError::BadRequest("to: the last month comes before the first (from)".to_owned()));
+    }
+    if from.months_until(to) > MAX_MONTHS {
+        return Err(ApiError::BadRequest(format!("from, to: a series spans at most {MAX_MONTHS} months")));
+    }
+    let db = state.store.conn();
+    let (unit_id, _) = report_unit(db, &principal, query.unit_id).await?;
+    let points = reports::timeseries(db, unit_id, from, to).await?;
+    let rows: Vec<SeriesRowResponse> = points
+        .iter()
+        .map(|point| SeriesRowResponse {
+            period: point.period.to_string(),
+            unit_id: point.unit.id,
+            unit_code: point.unit.code.clone(),
+            unit_name: point.unit.name.clone(),
+            created: point.tally.created,
+            failed: point.tally.failed,
+        })
+        .collect();
+    let response = TimeseriesResponse { unit_id, from: from.to_string(), to: to.to_string(), rows };
+    let table = |report: &TimeseriesResponse| Table {
+        title: format!("Kết quả tạo tài khoản công dân từ {from} đến {to}"),
+        columns: vec![
+            Column { key: "period", heading: "Tháng" },
+            Column { key: "unit_code", heading: "Mã đơn vị" },
+            Column { key: "unit_name", heading: "Đơn vị" },
+            Column { key: "created", heading: "Tạo thành công" },
+            Column { key: "failed", heading: "Không thành công" },
+        ],
+        rows: report
+            .rows
+            .iter()
+            .map(|row| {
+                vec![
+                    Cell::Text(row.period.clone()),
+                    Cell::Text(row.unit_code.clone()),
+                    Cell::Text(row.unit_name.clone()),
+                    Cell::Number(row.created),
+                    Cell::Number(row.failed),
+                ]
+            })
+            .collect(),
+        totals: None,
+        chart: None,
+    };
+    render_table(&response, table, format, &format!("chuoi-thoi-gian-{from}-{to}"))
+}
+
+/// One official's attempts in the month.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OfficialRowResponse {
+    pub official_id: Uuid,
+    pub full_name: String,
+    pub unit_id: Uuid,
+    pub active: bool,
+    pub created: i64,
+    pub failed: i64,
+    /// Created over all attempts, from 0 to 1; `null` without attempts.
+    #[schema(required = true)]
+    pub success_rate: Option<f64>,
+}
+
+/// Each official of a unit's subtree with its attempts in the month, in roster order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OfficialsReportResponse {
+    #[schema(example = "2021-07")]
+    pub period: String,
+    pub unit_id: Uuid,
+    pub rows: Vec<OfficialRowResponse>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OfficialsReportQuery {
+    /// The month, `YYYY-MM` in Vietnam time.
+    #[param(example = "2021-07")]
+    period: String,
+    /// The unit; the caller's own when omitted.
+    unit_id: Option<Uuid>,
+    /// `json` (default), `csv` or `xlsx`.
+    format: Option<String>,
+}
+
+/// Each official of a unit's subtree with its attempts in the month (created, failed, success
+/// rate), in roster order.
+#[utoipa::path(
+    tag = "reports",
+    operation_id = "get_officials_report",
+    params(OfficialsReportQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The officials' figures", content(
+            (OfficialsReportResponse = "application/json"),
+            (inline(CsvFile) = "text/csv"),
+            (inline(Spreadsheet) = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        Reading,
+    )
+)]
+#[get("/reports/officials")]
+pub async fn get_officials_report(
+    state: web::Data<AppState>,
+    Caller(principal): Caller,
+    req: HttpRequest,
+    query: Query<OfficialsReportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let format = Format::negotiate(&req, query.format.as_deref())?;
+    let period = parse_period("period", &query.period)?;
+    let db = state.store.conn();
+    let (unit_id, _) = report_unit(db, &principal, query.unit_id).await?;
+    let figures = reports::officials(db, unit_id, period).await?;
+    let rows: Vec<OfficialRowResponse> = figures
+        .iter()
+        .map(|official| OfficialRowResponse {
+            official_id: official.official_id,
+            full_name: official.full_name.clone(),
+            unit_id: official.unit_id,
+            active: official.active,
+            created: official.tally.created,
+            failed: official.tally.failed,
+            success_rate: official.success_rate(),
+        })
+        .collect();
+    let response = OfficialsReportResponse { period: period.to_string(), unit_id, rows };
+    let table = |report: &OfficialsReportResponse| Table {
+        title: format!("Kết quả của từng công chức tháng {period}"),
+        columns: vec![
+            Column { key: "full_name", heading: "Họ và tên" },
+            Column { key: "created", heading: "Tạo thành công" },
+            Column { key: "failed", heading: "Không thành công" },
+            Column { key: "success_rate", heading: "Tỷ lệ thành công" },
+        ],
+        rows: report
+            .rows
+            .iter()
+            .map(|row| {
+                vec![
+                    Cell::Text(row.full_name.clone()),
+                    Cell::Number(row.created),
+                    Cell::Number(row.failed),
+                    row.success_rate.map_or(Cell::Empty, Cell::Ratio),
+                ]
+            })
+            .collect(),
+        totals: None,
+        chart: None,
+    };
+    render_table(&response, table, format, &format!("cong-chuc-{period}"))
+}
+
+/// Where a unit stands on one step of a directive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[schema(as = MilestoneStatus)]
+pub enum MilestoneStatusDto {
+    DoneOnTime,
+    DoneLate,
+    Pending,
+    Overdue,
+}
+
+/// One unit's standing on one milestone.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ComplianceRowResponse {
+    pub unit_id: Uuid,
+    pub unit_code: String,
+    pub unit_name: String,
+    #[schema(example = "rosters_submitted")]
+    pub milestone: String,
+    pub due_on: NaiveDate,
+    pub status: MilestoneStatusDto,
+    /// The day the step was done, in Vietnam; `null` while it is not.
+    #[schema(required = true)]
+    pub done_on: Option<NaiveDate>,
+}
+
+/// The unit and each of its children against each milestone of a directive.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ComplianceResponse {
+    pub directive_id: Uuid,
+    pub unit_id: Uuid,
+    /// The day the standing was judged, in Vietnam.
+    pub as_of: NaiveDate,
+    pub rows: Vec<ComplianceRowResponse>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ComplianceQuery {
+    directive_id: Uuid,
+    /// The unit; the caller's own when omitted.
+    unit_id: Option<Uuid>,
+    /// `json` (default), `csv` or `xlsx`.
+    format: Option<String>,
+}
+
+/// Follow-up on deadlines: for the unit and each child, each milestone of the directive as
+/// `done_on_time`, `done_late`, `pending` or `overdue`, with the day it was done: officials' portal
+/// accounts, rosters submitted, grants completed, first assisted registration, monthly snapshot.
+#[utoipa::path(
+    tag = "reports",
+    operation_id = "get_compliance_report",
+    params(ComplianceQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The standing on each milestone", content(
+            (ComplianceResponse = "application/json"),
+            (inline(CsvFile) = "text/csv"),
+            (inline(Spreadsheet) = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        Reading,
+    )
+)]
+#[get("/reports/compliance")]
+pub async fn get_compliance_report(
+    state: web::Data<AppState>,
+    Caller(principal): Caller,
+    req: HttpRequest,
+    query: Query<ComplianceQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let format = Format::negotiate(&req, query.format.as_deref())?;
+    let db = state.store.conn();
+    let (unit_id, _) = report_unit(db, &principal, query.unit_id).await?;
+    let directive = match dvc_store::directives::get(db, query.directive_id).await {
+        Ok(directive) => directive,
+        Err(dvc_store::StoreError::NotFound) => {
+            return Err(ApiError::BadRequest("directive_id: no such directive".to_owned()));
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let today = dvc_domain::time::today_in_vietnam();
+    let found = reports::compliance(db, unit_id, &directive, today).await?;
+    let rows: Vec<ComplianceRowResponse> = found
+        .iter()
+        .map(|row| ComplianceRowResponse {
+            unit_id: row.unit.id,
+            unit_code: row.unit.code.clone(),
+            unit_name: row.unit.name.clone(),
+            milestone: row.key.as_str().to_owned(),
+            due_on: row.due_on,
+            status: match row.status {
+                MilestoneStatus::DoneOnTime => MilestoneStatusDto::DoneOnTime,
+                MilestoneStatus::DoneLate => MilestoneStatusDto::DoneLate,
+                MilestoneStatus::Pending => MilestoneStatusDto::Pending,
+                MilestoneStatus::Overdue => MilestoneStatusDto::Overdue,
+            },
+            done_on: row.done_on,
+        })
+        .collect();
+    let status_text = |status: MilestoneStatusDto| match status {
+        MilestoneStatusDto::DoneOnTime => "done_on_time",
+        MilestoneStatusDto::DoneLate => "done_late",
+        MilestoneStatusDto::Pending => "pending",
+        MilestoneStatusDto::Overdue => "overdue",
+    };
+    let response = ComplianceResponse { directive_id: directive.id, unit_id, as_of: today, rows };
+    let table = |report: &ComplianceResponse| Table {
+        title: format!("Tiến độ thực hiện văn bản {}", directive.code),
+        columns: vec![
+            Column { key: "unit_code", heading: "Mã đơn vị" },
+            Column { key: "unit_name", heading: "Đơn vị" },
+            Column { key: "milestone", heading: "Nội dung" },
+            Column { key: "due_on", heading: "Thời hạn" },
+            Column { key: "status", heading: "Tình trạng" },
+            Column { key: "done_on", heading: "Ngày hoàn thành" },
+        ],
+        rows: report
+            .rows
+            .iter()
+            .map(|row| {
+                vec![
+                    Cell::Text(row.unit_code.clone()),
+                    Cell::Text(row.unit_name.clone()),
+                    Cell::Text(row.milestone.clone()),
+                    Cell::Text(row.due_on.to_string()),
+                    Cell::Text(status_text(row.status).to_owned()),
+                    row.done_on.map_or(Cell::Empty, |day| Cell::Text(day.to_string())),
+                ]
+            })
+            .collect(),
+        totals: None,
+        chart: None,
+    };
+    render_table(&response, table, format, "tien-do")
 }

@@ -1,43 +1,18 @@
-//! The figures of the reports, read from the counters (never by scanning the records) and from the
-//! officials and grants of the subtree.
+//! The monthly report: each unit's records of the month and its officials at the month's end.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use dvc_domain::report::{MonthlyReport, MonthlyRow, ReportUnit, Tally, UnitFigures, roll_up, tree_order};
-use dvc_domain::{AccountKind, Period, PortalAccount, Scope, UnitPath};
+use dvc_domain::{AccountKind, Period, PortalAccount, Scope};
 use sea_orm::sea_query::{Alias, Expr, Func};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
+use super::subtree_units;
 use crate::StoreError;
 use crate::entity::{citizen_account_counter as counter, official, unit};
-use crate::units::{subtree_condition, unit_ids_in};
-
-/// The units of `root`'s subtree, as reports name them.
-async fn subtree_units(
-    db: &impl ConnectionTrait,
-    root: &UnitPath,
-) -> Result<Vec<(ReportUnit, unit::Model)>, StoreError> {
-    let models = unit::Entity::find()
-        .filter(subtree_condition(unit::Column::Path, &Scope::Subtree(root.clone())))
-        .all(db)
-        .await?;
-    models
-        .into_iter()
-        .map(|model| {
-            let unit = ReportUnit {
-                id: model.id,
-                code: model.code.clone(),
-                name: model.name.clone(),
-                level: model.level,
-                parent_id: model.parent_id,
-                path: UnitPath::parse(&model.path)?,
-            };
-            Ok((unit, model))
-        })
-        .collect()
-}
+use crate::units::unit_ids_in;
 
 #[derive(Debug, FromQueryResult)]
 struct CounterSums {
