@@ -59,6 +59,18 @@ enum Command {
     /// Record the 2021 provincial letter 3102/UBND-KSTT and its deadlines; running it again
     /// changes nothing.
     LoadDirective,
+    /// Apply the 2025 reform's official old → new commune list (conversion-2025-07-01.csv): old
+    /// units close, new ones open on 1 July 2025, old units name their successors. Running it again
+    /// changes nothing.
+    ApplyReorganisation {
+        file: PathBuf,
+        /// Only this new province (its code after the reform).
+        #[arg(long)]
+        province: Option<String>,
+        /// Print what would change and write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Recompute the citizen-account counters from the records (after a restore or a manual fix).
     RebuildCounters,
     /// Compare the citizen-account counters with the records; exits with 1 when any differ.
@@ -98,6 +110,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::LoadDirective => load_directive(&settings).await?,
         Command::RotateSigningKey => rotate_signing_key(&settings).await?,
+        Command::ApplyReorganisation { file, province, dry_run } => {
+            apply_reorganisation(&settings, &file, province.as_deref(), dry_run).await?;
+        }
         Command::RebuildCounters => rebuild_counters(&settings).await?,
         Command::CheckCounters => check_counters(&settings).await?,
         Command::RotatePiiKey { new_key } => {
@@ -182,6 +197,36 @@ async fn load_directive(settings: &Settings) -> anyhow::Result<()> {
         directive.code,
         directive.id,
         directive.milestones.len()
+    );
+    Ok(())
+}
+
+async fn apply_reorganisation(
+    settings: &Settings,
+    file: &std::path::Path,
+    province: Option<&str>,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    let province = province.map(UnitCode::parse).transpose().context("--province")?;
+    let reader = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    eprintln!("reading {}", file.display());
+    let rows = dvc_dvhc::read_conversion(std::io::BufReader::new(reader), province.as_ref())?;
+    eprintln!("{} rows listed; applying{}", rows.len(), if dry_run { " (dry run: nothing is written)" } else { "" });
+    let store = open_store(settings).await?;
+    let tx = store.begin().await?;
+    let summary = dvc_store::reorganisations::apply(&tx, &Actor::system("cli"), &rows).await?;
+    if dry_run {
+        tx.rollback().await.map_err(dvc_store::StoreError::from)?;
+    } else {
+        tx.commit().await.map_err(dvc_store::StoreError::from)?;
+    }
+    eprintln!(
+        "{}: {} units closed, {} created, {} successors linked, {} unchanged",
+        if dry_run { "would change" } else { "done" },
+        summary.units_closed,
+        summary.units_created,
+        summary.successors_linked,
+        summary.unchanged
     );
     Ok(())
 }

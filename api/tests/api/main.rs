@@ -15,6 +15,7 @@ mod officials;
 mod openapi;
 mod operations;
 mod pii;
+mod reorganisations;
 mod reports;
 mod rosters;
 mod shutdown;

@@ -10,6 +10,7 @@ pub mod grant;
 pub mod official;
 pub mod person;
 pub mod policy;
+pub mod reorganisation;
 pub mod report;
 pub mod role;
 pub mod roster;

@@ -1,10 +1,14 @@
 //! Reads the official lists of Vietnam's administrative units published by the statistics office
 //! (the layout of `data/dvhc/units-2025-01-04.csv`): one row a commune, with its district and province.
 
+mod conversion;
+
 use std::collections::HashSet;
 use std::io::Read;
 
 use dvc_domain::{ListedUnit, UnitCode, UnitKind, UnitName};
+
+pub use conversion::read_conversion;
 
 /// The columns the official list starts with, in order.
 const HEADER: [&str; 7] = ["Tỉnh Thành Phố", "Mã TP", "Quận Huyện", "Mã QH", "Phường Xã", "Mã PX", "Cấp"];

@@ -24,6 +24,23 @@ pub async fn in_transaction<T>(
     Ok(value)
 }
 
+/// Runs `work` in a transaction that is rolled back when `dry_run` says so (answering what the work
+/// would have done) and committed otherwise.
+pub async fn in_transaction_or_dry_run<T>(
+    store: &Store,
+    dry_run: bool,
+    work: impl AsyncFnOnce(&Tx) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let tx = store.begin().await?;
+    let value = work(&tx).await?;
+    if dry_run {
+        tx.rollback().await.map_err(dvc_store::StoreError::from)?;
+    } else {
+        tx.commit().await.map_err(dvc_store::StoreError::from)?;
+    }
+    Ok(value)
+}
+
 /// What a creating request produced: the new resource and its version, for the `ETag`, or the
 /// resource the request named that already existed.
 #[derive(Debug)]

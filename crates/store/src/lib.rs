@@ -14,6 +14,7 @@ pub mod keys;
 pub mod officials;
 mod page;
 pub mod pii;
+pub mod reorganisations;
 pub mod report_snapshots;
 pub mod reports;
 pub mod rosters;

@@ -38,6 +38,7 @@ pub fn api_v1(config: &mut ServiceConfig) {
         .service(units::list_units)
         .service(units::create_unit)
         .service(units::import_units)
+        .service(units::apply_reorganisation)
         .service(units::get_unit)
         .service(units::patch_unit)
         .service(units::delete_unit)

@@ -16,7 +16,7 @@ use crate::error::{ApiError, Fields};
 use crate::extract::{IdempotencyKey, IfMatch, JsonBody, Query};
 use crate::pagination::{ListResponse, PageQuery};
 use crate::patch::Patch;
-use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
+use crate::write::{Created, create_once, fingerprint, in_transaction, in_transaction_or_dry_run, with_etag};
 use crate::{AppState, Caller};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -436,4 +436,74 @@ pub async fn import_units(
     })
     .await?;
     Ok(HttpResponse::Ok().json(ImportResponse::from(summary)))
+}
+
+/// What applying the reform's list did, or would do in a dry run.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReorganisationResponse {
+    /// Old units closed on the eve of the reform (`valid_to` 2025-07-01: valid through 30 June).
+    pub units_closed: usize,
+    /// New provinces and communes opened on 1 July 2025.
+    pub units_created: usize,
+    /// Old units newly naming a successor.
+    pub successors_linked: usize,
+    /// Units the list names that were already as it wants them.
+    pub unchanged: usize,
+    /// Whether nothing was written.
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReorganisationQuery {
+    /// `true` answers what would change and writes nothing.
+    dry_run: Option<bool>,
+    /// Only this new province (its code after the reform).
+    province: Option<String>,
+}
+
+/// Applies the official old → new commune list of the 2025 reform (CSV, the layout of
+/// `conversion-2025-07-01.csv`; admin only): old communes, districts and merged provinces close
+/// (`valid_to` 2025-07-01, the first day they no longer exist), new communes and provinces open on
+/// 2025-07-01 with no district level, and every old unit names its successors. Nothing is moved, so
+/// periods before the reform report as before. Running it again changes nothing.
+#[utoipa::path(
+    tag = "units",
+    operation_id = "apply_reorganisation",
+    params(ReorganisationQuery),
+    request_body(content = inline(CsvFile), content_type = "text/csv"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "What the reform changed (or would change)", body = ReorganisationResponse),
+        Creating,
+    )
+)]
+#[post("/units/reorganisations")]
+pub async fn apply_reorganisation(
+    state: web::Data<AppState>,
+    Caller(principal): Caller,
+    query: Query<ReorganisationQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    principal.authorize(Action::ManageUnits, None)?;
+    let province = query
+        .province
+        .as_deref()
+        .map(UnitCode::parse)
+        .transpose()
+        .map_err(|error| ApiError::BadRequest(format!("province: {error}")))?;
+    let rows = dvc_dvhc::read_conversion(body.as_ref(), province.as_ref())
+        .map_err(|error| ApiError::invalid("", "invalid_conversion_list", &error.to_string()))?;
+    let dry_run = query.dry_run.unwrap_or(false);
+    let summary = in_transaction_or_dry_run(&state.store, dry_run, async |tx| {
+        Ok(dvc_store::reorganisations::apply(tx, &Actor::from(&principal), &rows).await?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(ReorganisationResponse {
+        units_closed: summary.units_closed,
+        units_created: summary.units_created,
+        successors_linked: summary.successors_linked,
+        unchanged: summary.unchanged,
+        dry_run,
+    }))
 }

@@ -1,0 +1,128 @@
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, body, ids, problem, spawn_app};
+
+const UNITS_CSV: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/dvhc/units-2025-01-04.csv");
+const CONVERSION_CSV: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/dvhc/conversion-2025-07-01.csv");
+
+async fn import_province(app: &TestApp, code: &str) {
+    let response = app
+        .request(Method::POST, &format!("/api/v1/units/import?province={code}"), &app.admin)
+        .header("content-type", "text/csv")
+        .body(std::fs::read(UNITS_CSV).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+}
+
+async fn reorganise(app: &TestApp, query: &str) -> Value {
+    let response = app
+        .request(Method::POST, &format!("/api/v1/units/reorganisations?province=52{query}"), &app.admin)
+        .header("content-type", "text/csv")
+        .body(std::fs::read(CONVERSION_CSV).unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    body(response).await
+}
+
+async fn unit(app: &TestApp, query: &str) -> Value {
+    let found = body(app.get(&format!("/api/v1/units?{query}"), &app.admin).await).await;
+    let items = found["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{query}: {found}");
+    items[0].clone()
+}
+
+/// Bình Định (52) and Gia Lai (64) merge into the new Gia Lai (52): its 135 communes replace the
+/// 373 old ones of 28 districts, as the official list says.
+#[tokio::test]
+async fn the_2025_reform_closes_old_units_opens_new_ones_and_links_them() {
+    let app = spawn_app().await;
+    import_province(&app, "52").await;
+    import_province(&app, "64").await;
+    let counts = |answer: &Value| {
+        ["units_closed", "units_created", "successors_linked", "unchanged"].map(|field| answer[field].as_u64().unwrap())
+    };
+
+    let dry = reorganise(&app, "&dry_run=true").await;
+    assert_eq!(counts(&dry), [403, 136, 378, 0]);
+    assert_eq!(dry["dry_run"], true);
+    let still = unit(&app, "code=52").await;
+    assert_eq!(
+        (still["name"].as_str(), still["valid_to"].as_str()),
+        (Some("Tỉnh Bình Định"), None),
+        "a dry run writes nothing"
+    );
+
+    let applied = reorganise(&app, "").await;
+    assert_eq!(counts(&applied), [403, 136, 378, 0]);
+    let again = reorganise(&app, "").await;
+    assert_eq!(counts(&again), [0, 0, 0, 539], "a second run changes nothing");
+
+    let new_province = unit(&app, "code=52&valid_on=2025-08-01").await;
+    assert_eq!(new_province["name"], "Tỉnh Gia Lai");
+    assert_eq!(new_province["valid_from"], "2025-07-01");
+    let old_province = unit(&app, "code=52&valid_on=2021-06-01").await;
+    assert_eq!(old_province["name"], "Tỉnh Bình Định");
+    assert_eq!(old_province["valid_to"], "2025-07-01");
+    assert_eq!(old_province["successor_ids"], json!([new_province["id"]]));
+
+    // Thị trấn An Lão (21609) merged whole into the new Xã An Lão, which took its code.
+    let old_town = unit(&app, "code=21609&valid_on=2025-06-30").await;
+    let new_commune = unit(&app, "code=21609&valid_on=2025-07-01").await;
+    assert_eq!(new_commune["name"], "Xã An Lão");
+    assert_eq!(new_commune["parent_id"], new_province["id"], "no district level after the reform");
+    assert_eq!(old_town["successor_ids"], json!([new_commune["id"]]));
+    let old_district = unit(&app, "code=542&valid_on=2025-06-30").await;
+    assert_eq!(old_district["valid_to"], "2025-07-01");
+    assert!(ids(&body(app.get("/api/v1/units?code=542&valid_on=2025-07-01", &app.admin).await).await).is_empty());
+    let children = body(
+        app.get(&format!("/api/v1/units/{}/children?limit=500", old_district["id"].as_str().unwrap()), &app.admin)
+            .await,
+    )
+    .await;
+    assert!(!ids(&children).is_empty(), "the old tree stays as it was");
+
+    let manager = app.user("manager.p", "manager", old_province["id"].as_str()).await;
+    let refused = app
+        .request(Method::POST, "/api/v1/units/reorganisations", &manager)
+        .header("content-type", "text/csv")
+        .body("x")
+        .send()
+        .await
+        .unwrap();
+    problem(refused, 403).await;
+    let garbage = app
+        .request(Method::POST, "/api/v1/units/reorganisations", &app.admin)
+        .header("content-type", "text/csv")
+        .body("a,b\n1,2\n")
+        .send()
+        .await
+        .unwrap();
+    problem(garbage, 422).await;
+}
+
+#[tokio::test]
+async fn the_command_line_applies_the_reform_and_a_dry_run_writes_nothing() {
+    let app = spawn_app().await;
+    import_province(&app, "52").await;
+    import_province(&app, "64").await;
+    let run = |dry_run: bool| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_dvc-api"));
+        command.args(["apply-reorganisation", CONVERSION_CSV, "--province", "52"]);
+        if dry_run {
+            command.arg("--dry-run");
+        }
+        let output = command.env("DVC_DATABASE_URL", &app.database_url).env("DVC_LOG", "warn").output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    let said = run(true);
+    assert!(said.contains("would change: 403 units closed, 136 created, 378 successors linked"), "{said}");
+    let said = run(false);
+    assert!(said.contains("done: 403 units closed"), "{said}");
+    assert!(run(false).contains("done: 0 units closed, 0 created, 0 successors linked, 539 unchanged"));
+}
