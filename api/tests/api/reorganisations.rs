@@ -126,3 +126,61 @@ async fn the_command_line_applies_the_reform_and_a_dry_run_writes_nothing() {
     assert!(said.contains("done: 403 units closed"), "{said}");
     assert!(run(false).contains("done: 0 units closed, 0 created, 0 successors linked, 539 unchanged"));
 }
+
+/// Records made at an old unit count toward its successor from July 2025 on; the old tree still
+/// reports as before for earlier months; officials move to the successor in one call.
+#[tokio::test]
+async fn records_at_an_old_unit_count_toward_its_successor_after_the_reform() {
+    let app = spawn_app().await;
+    import_province(&app, "52").await;
+    import_province(&app, "64").await;
+    let old_town = unit(&app, "code=21609").await;
+    let old_town_id = old_town["id"].as_str().unwrap().to_owned();
+    let official = json!({"full_name": "Nguyễn Văn An", "unit_id": old_town_id, "id_number": "052090001245", "phone": "0972123588", "portal_account": "created"});
+    let official = body(app.post("/api/v1/officials", &app.admin, &official).await).await;
+    let grant = json!({"official_id": official["id"], "basis": "125/QĐ-TTPVHCC", "valid_from": "2025-06-01"});
+    assert_eq!(app.post("/api/v1/grants", &app.admin, &grant).await.status(), 201);
+    reorganise(&app, "").await;
+    for (id_number, at) in [("052185000001", "2025-06-20T03:00:00Z"), ("052185000002", "2025-07-10T03:00:00Z")] {
+        let record = json!({"full_name": "Trần Thị Bích", "id_number": id_number, "phone": "0905123456", "account_kind": "vneid_level2",
+            "outcome": "created", "official_id": official["id"], "registered_at": at});
+        assert_eq!(app.post("/api/v1/citizen-accounts", &app.admin, &record).await.status(), 201);
+    }
+    let new_province = unit(&app, "code=52&valid_on=2025-08-01").await;
+    let new_commune = unit(&app, "code=21609&valid_on=2025-08-01").await;
+    let old_province = unit(&app, "code=52&valid_on=2021-06-01").await;
+    let created = async |period: &str, province: &Value, row_unit: &Value| {
+        let path =
+            format!("/api/v1/reports/monthly?period={period}&unit_id={}&depth=2", province["id"].as_str().unwrap());
+        let report = body(app.get(&path, &app.admin).await).await;
+        report["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row["unit_id"] == row_unit["id"])
+            .map(|row| row["created"].as_i64().unwrap())
+    };
+    assert_eq!(created("2025-07", &new_province, &new_commune).await, Some(1), "July counts at the successor");
+    assert_eq!(created("2025-07", &new_province, &new_province).await, Some(1));
+    assert_eq!(created("2025-06", &old_province, &old_province).await, Some(1), "June stays in the old tree");
+    assert_eq!(created("2025-07", &old_province, &old_province).await, Some(0));
+    let check = std::process::Command::new(env!("CARGO_BIN_EXE_dvc-api"))
+        .arg("check-counters")
+        .env("DVC_DATABASE_URL", &app.database_url)
+        .env("DVC_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "a recount places records as the writes did: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+
+    let moved = body(app.post("/api/v1/units/reorganisations/officials", &app.admin, &json!({})).await).await;
+    assert_eq!(moved["officials_moved"], 1);
+    let read =
+        body(app.get(&format!("/api/v1/officials/{}", official["id"].as_str().unwrap()), &app.admin).await).await;
+    assert_eq!(read["unit_id"], new_commune["id"]);
+    let again = body(app.post("/api/v1/units/reorganisations/officials", &app.admin, &json!({})).await).await;
+    assert_eq!(again["officials_moved"], 0);
+}

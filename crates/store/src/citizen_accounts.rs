@@ -264,7 +264,7 @@ async fn record_chunk(
     }
     let written: Vec<&NewCitizenAccount> =
         fresh.iter().filter(|(id, _, _)| inserted.contains(id)).map(|(_, _, new)| new).collect();
-    counters::add(db, written.iter().map(|new| Delta::of_new(new, 1))).await?;
+    counters::add(db, written.iter().map(|new| Delta::of_new(new, 1)).collect()).await?;
     let changes = fresh
         .iter()
         .filter(|(id, _, _)| inserted.contains(id))
@@ -366,7 +366,7 @@ pub async fn void(
     if applied.rows_affected != 1 {
         return Err(StoreError::conflict("the record is already voided", Some(id)));
     }
-    counters::add(db, [Delta::of_record(&before, -1)]).await?;
+    counters::add(db, vec![Delta::of_record(&before, -1)]).await?;
     let after = get(db, pii, id).await?;
     audit::record(db, actor, Change::update("citizen_account.void", ENTITY, id, snapshot(&before), snapshot(&after)))
         .await?;

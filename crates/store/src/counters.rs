@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::StoreError;
 use crate::entity::citizen_account_counter::{self, Column, Entity};
+use crate::succession::Succession;
 
 /// Where a record counts: its unit, its month in Vietnam and its kind.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -27,10 +28,12 @@ pub struct Counts {
     pub failed: i64,
 }
 
-/// One record's change to the counts.
+/// One record's change to the counts, at the unit the record was made at.
 #[derive(Debug, Clone)]
 pub(crate) struct Delta {
-    key: CounterKey,
+    unit_id: Uuid,
+    period: Period,
+    kind: AccountKind,
     counts: Counts,
 }
 
@@ -40,7 +43,7 @@ impl Delta {
             Outcome::Created => Counts { created: sign, failed: 0 },
             Outcome::Failed(_) => Counts { created: 0, failed: sign },
         };
-        Self { key: CounterKey { unit_id, period: period.to_string(), account_kind: kind.as_str().to_owned() }, counts }
+        Self { unit_id, period, kind, counts }
     }
 
     pub(crate) fn of_new(new: &NewCitizenAccount, sign: i64) -> Self {
@@ -52,16 +55,23 @@ impl Delta {
     }
 }
 
-/// Adds the deltas to the counters, one upsert per key touched.
-pub(crate) async fn add(db: &impl ConnectionTrait, deltas: impl IntoIterator<Item = Delta>) -> Result<(), StoreError> {
+/// Adds the deltas to the counters, one upsert per key touched. A record made at a unit that had
+/// closed by its month counts at the unit's successor ([`Succession`]).
+pub(crate) async fn add(db: &impl ConnectionTrait, deltas: Vec<Delta>) -> Result<(), StoreError> {
+    if deltas.is_empty() {
+        return Ok(());
+    }
+    let succession = Succession::load(db, deltas.iter().map(|delta| delta.unit_id)).await?;
     let mut summed: BTreeMap<CounterKey, Counts> = BTreeMap::new();
     for delta in deltas {
-        let counts = summed.entry(delta.key).or_default();
+        let key = CounterKey {
+            unit_id: succession.reporting_unit(delta.unit_id, delta.period),
+            period: delta.period.to_string(),
+            account_kind: delta.kind.as_str().to_owned(),
+        };
+        let counts = summed.entry(key).or_default();
         counts.created += delta.counts.created;
         counts.failed += delta.counts.failed;
-    }
-    if summed.is_empty() {
-        return Ok(());
     }
     let rows = summed.into_iter().map(|(key, counts)| citizen_account_counter::ActiveModel {
         unit_id: Set(key.unit_id),
@@ -95,16 +105,21 @@ const RECOUNT: &str = "SELECT unit_id, period, account_kind, \
      CAST(SUM(CASE WHEN outcome = 'failed' THEN 1 ELSE 0 END) AS BIGINT) AS failed \
      FROM citizen_accounts WHERE voided_at IS NULL GROUP BY unit_id, period, account_kind";
 
+/// What the records say, placed as [`add`] places them.
 async fn recount(db: &impl ConnectionTrait) -> Result<HashMap<CounterKey, Counts>, StoreError> {
     let rows =
         CountedRow::find_by_statement(Statement::from_string(db.get_database_backend(), RECOUNT)).all(db).await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| {
-            let key = CounterKey { unit_id: row.unit_id, period: row.period, account_kind: row.account_kind };
-            (key, Counts { created: row.created, failed: row.failed })
-        })
-        .collect())
+    let succession = Succession::load(db, rows.iter().map(|row| row.unit_id)).await?;
+    let mut counted: HashMap<CounterKey, Counts> = HashMap::new();
+    for row in rows {
+        let period = Period::parse(&row.period)?;
+        let unit_id = succession.reporting_unit(row.unit_id, period);
+        let counts =
+            counted.entry(CounterKey { unit_id, period: row.period, account_kind: row.account_kind }).or_default();
+        counts.created += row.created;
+        counts.failed += row.failed;
+    }
+    Ok(counted)
 }
 
 async fn stored(db: &impl ConnectionTrait) -> Result<HashMap<CounterKey, Counts>, StoreError> {
@@ -145,9 +160,18 @@ pub async fn differences(db: &impl ConnectionTrait) -> Result<Vec<Difference>, S
 }
 
 /// Replaces every counter with a recount of the records; answers how many counter rows it wrote.
-pub async fn rebuild(db: &impl ConnectionTrait) -> Result<u64, StoreError> {
+pub async fn rebuild(db: &impl ConnectionTrait) -> Result<usize, StoreError> {
+    let counted: Vec<(CounterKey, Counts)> = recount(db).await?.into_iter().collect();
     Entity::delete_many().exec(db).await?;
-    let statement =
-        format!("INSERT INTO citizen_account_counters (unit_id, period, account_kind, created, failed) {RECOUNT}");
-    Ok(db.execute_unprepared(&statement).await?.rows_affected())
+    for chunk in counted.chunks(crate::INSERT_CHUNK) {
+        let rows = chunk.iter().map(|(key, counts)| citizen_account_counter::ActiveModel {
+            unit_id: Set(key.unit_id),
+            period: Set(key.period.clone()),
+            account_kind: Set(key.account_kind.clone()),
+            created: Set(counts.created),
+            failed: Set(counts.failed),
+        });
+        Entity::insert_many(rows).exec_without_returning(db).await?;
+    }
+    Ok(counted.len())
 }

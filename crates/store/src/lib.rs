@@ -19,6 +19,7 @@ pub mod report_snapshots;
 pub mod reports;
 pub mod rosters;
 mod search;
+mod succession;
 pub mod support;
 pub mod throttle;
 pub mod units;

@@ -248,3 +248,33 @@ pub async fn apply(
         unchanged: plan.unchanged.len(),
     })
 }
+
+/// Moves every active official of a unit that has closed to the unit its records now count in (its
+/// first successor), each move a versioned, audited change of the official; its grants go with it.
+/// Answers how many officials moved.
+pub async fn move_officials(
+    db: &impl ConnectionTrait,
+    pii: &crate::PiiKey,
+    actor: &Actor,
+) -> Result<usize, StoreError> {
+    let today = dvc_domain::time::today_in_vietnam();
+    let closed: Vec<Uuid> =
+        Entity::find().filter(Column::ValidTo.lte(today)).all(db).await?.into_iter().map(|unit| unit.id).collect();
+    let stranded = crate::entity::official::Entity::find()
+        .filter(crate::entity::official::Column::Active.eq(true))
+        .filter(crate::entity::official::Column::UnitId.is_in(closed.clone()))
+        .all(db)
+        .await?;
+    let succession = crate::succession::Succession::load(db, closed).await?;
+    let this_month = dvc_domain::Period::of(chrono::Utc::now());
+    let mut moved = 0;
+    for official in stranded {
+        let target = succession.reporting_unit(official.unit_id, this_month);
+        if target != official.unit_id {
+            let changes = dvc_domain::OfficialChanges { unit_id: Some(target), ..Default::default() };
+            crate::officials::update(db, pii, actor, official.id, None, changes).await?;
+            moved += 1;
+        }
+    }
+    Ok(moved)
+}

@@ -39,6 +39,7 @@ pub fn api_v1(config: &mut ServiceConfig) {
         .service(units::create_unit)
         .service(units::import_units)
         .service(units::apply_reorganisation)
+        .service(units::move_officials_to_successors)
         .service(units::get_unit)
         .service(units::patch_unit)
         .service(units::delete_unit)

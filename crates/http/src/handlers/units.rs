@@ -507,3 +507,33 @@ pub async fn apply_reorganisation(
         dry_run,
     }))
 }
+
+/// How many officials moved to the successors of their closed units.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MovedOfficialsResponse {
+    pub officials_moved: usize,
+}
+
+/// Moves every active official of a unit closed by a reorganisation to its successor (the first
+/// listed), with its grants, in one call (admin only); each move is audited.
+#[utoipa::path(
+    tag = "units",
+    operation_id = "move_officials_to_successors",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "How many officials moved", body = MovedOfficialsResponse),
+        Changing,
+    )
+)]
+#[post("/units/reorganisations/officials")]
+pub async fn move_officials_to_successors(
+    state: web::Data<AppState>,
+    Caller(principal): Caller,
+) -> Result<HttpResponse, ApiError> {
+    principal.authorize(Action::ManageUnits, None)?;
+    let officials_moved = in_transaction(&state.store, async |tx| {
+        Ok(dvc_store::reorganisations::move_officials(tx, state.store.pii(), &Actor::from(&principal)).await?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(MovedOfficialsResponse { officials_moved }))
+}
