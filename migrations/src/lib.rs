@@ -10,6 +10,7 @@ mod m20261127_000004_grants_directives_support;
 mod m20261127_000005_login_attempts;
 mod m20261129_000006_citizen_accounts;
 mod m20261129_000007_report_snapshots;
+mod m20261129_000008_name_search;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000005_login_attempts::Migration),
             Box::new(m20261129_000006_citizen_accounts::Migration),
             Box::new(m20261129_000007_report_snapshots::Migration),
+            Box::new(m20261129_000008_name_search::Migration),
         ]
     }
 }

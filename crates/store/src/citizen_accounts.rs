@@ -440,7 +440,12 @@ pub async fn list(
         select = select.filter(Column::RegisteredAt.lt(to));
     }
     if let Some(q) = &filter.q {
-        select = select.filter(search::name_contains(Column::NameFolded, q));
+        select = select.filter(search::name_contains::<Entity>(
+            db.get_database_backend(),
+            Column::Id,
+            Column::NameFolded,
+            q,
+        ));
     }
     if let Some(id_number) = &filter.id_number {
         select = select.filter(Column::IdNumberHash.eq(pii.fingerprint(id_number.as_str())));

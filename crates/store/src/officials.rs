@@ -100,7 +100,12 @@ pub async fn list(
         }
     }
     if let Some(q) = &filter.q {
-        select = select.filter(crate::search::name_contains(Column::NameFolded, q));
+        select = select.filter(crate::search::name_contains::<Entity>(
+            db.get_database_backend(),
+            Column::Id,
+            Column::NameFolded,
+            q,
+        ));
     }
     if let Some(active) = filter.active {
         select = select.filter(Column::Active.eq(active));

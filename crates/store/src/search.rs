@@ -1,16 +1,36 @@
 //! Searching names as people type them: ignoring case, diacritics and đ/d, and matching `%`, `_` and
-//! `\` as themselves rather than as patterns.
+//! `\` as themselves rather than as patterns, from a trigram index rather than by scanning (see the
+//! `name_search` migration): PostgreSQL's `pg_trgm` answers `LIKE '%…%'` on the column itself, and
+//! SQLite's FTS5 trigram table beside each searched table answers it there.
 
 use dvc_domain::text::fold;
-use sea_orm::ColumnTrait;
-use sea_orm::sea_query::{LikeExpr, SimpleExpr};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, LikeExpr, Query, SimpleExpr};
+use sea_orm::{ColumnTrait, DbBackend, EntityTrait};
 
 /// The escape character of the patterns built here.
 const ESCAPE: char = '\\';
 
-/// "The folded name in `column` contains `q`": `column` holds names folded with [`fold`].
-pub(crate) fn name_contains(column: impl ColumnTrait, q: &str) -> SimpleExpr {
-    column.like(LikeExpr::new(format!("%{}%", escape(&fold(q)))).escape(ESCAPE))
+/// "The folded name of the row contains `q`", for an entity with `id` and `name_folded` columns
+/// (names folded with [`fold`]).
+pub(crate) fn name_contains<E: EntityTrait>(backend: DbBackend, id: E::Column, name: E::Column, q: &str) -> SimpleExpr {
+    let folded = fold(q);
+    let escaped = escape(&folded);
+    let pattern = LikeExpr::new(format!("%{escaped}%"));
+    // An ESCAPE clause keeps SQLite's trigram index from answering, so it is added only when a
+    // pattern character needs it (names hardly ever hold one).
+    let pattern = if escaped == folded { pattern } else { pattern.escape(ESCAPE) };
+    match backend {
+        DbBackend::Sqlite => {
+            let index = Alias::new(format!("{}_name_search", E::default().table_name()));
+            let matching = Query::select()
+                .column(Alias::new("id"))
+                .from(index)
+                .and_where(Expr::col(Alias::new("name_folded")).like(pattern))
+                .to_owned();
+            Expr::col(id).in_subquery(matching)
+        }
+        _ => name.like(pattern),
+    }
 }
 
 /// `text` with the pattern characters of LIKE escaped, so that it matches only itself.

@@ -155,7 +155,7 @@ pub struct UnitFilter {
     pub valid_on: Option<NaiveDate>,
 }
 
-fn filtered(scope: &Scope, filter: &UnitFilter) -> Select<Entity> {
+fn filtered(backend: sea_orm::DbBackend, scope: &Scope, filter: &UnitFilter) -> Select<Entity> {
     let mut select = Entity::find().filter(subtree_condition(Column::Path, scope));
     if let Some(parent_id) = filter.parent_id {
         select = select.filter(Column::ParentId.eq(parent_id));
@@ -167,7 +167,7 @@ fn filtered(scope: &Scope, filter: &UnitFilter) -> Select<Entity> {
         select = select.filter(Column::Code.eq(code.as_str()));
     }
     if let Some(q) = &filter.q {
-        select = select.filter(crate::search::name_contains(Column::NameFolded, q));
+        select = select.filter(crate::search::name_contains::<Entity>(backend, Column::Id, Column::NameFolded, q));
     }
     if let Some(day) = filter.valid_on {
         select = select
@@ -183,7 +183,8 @@ pub async fn list(
     filter: &UnitFilter,
     request: PageRequest,
 ) -> Result<Page<Unit>, StoreError> {
-    let page = page::fetch(db, filtered(scope, filter), Column::Id, |unit| unit.id, request).await?;
+    let page = page::fetch(db, filtered(db.get_database_backend(), scope, filter), Column::Id, |unit| unit.id, request)
+        .await?;
     let items = hydrate(db, page.items).await?;
     Ok(Page { items, next: page.next })
 }

@@ -1,0 +1,138 @@
+#!/usr/bin/env python3
+"""Measures the provincial portal's batch upload of citizen-account records
+(`POST /api/v1/citizen-accounts/batch`, 10,000 records as NDJSON) on PostgreSQL and on the SQLite
+default, against a baseline measured in the same run: the database's own bulk load of the same rows
+into a plain table without indexes (PostgreSQL `COPY`, the `sqlite3` shell's `.import`), the floor of
+what storing them can cost. dvc does more per record: checks every field, seals two personal
+numbers, fingerprints the ID number, enforces uniqueness, writes an audit event and the counters.
+
+    python3 bench/citizen-batch.py [BATCHES]    (default 5; needs: cargo build --release -p dvc-api)
+"""
+import json, os, statistics, subprocess, sys, tempfile, time, urllib.request
+
+BATCHES = int(sys.argv[1]) if len(sys.argv) > 1 else 5
+RECORDS = 10_000
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BINARY = os.path.join(ROOT, "target", "release", "dvc-api")
+ADDRESS = "127.0.0.1:18182"
+PASSWORD = "benchmark-password"
+PG = "postgres://postgres@127.0.0.1:5432"
+
+
+def call(method, path, token=None, body=None, content_type="application/json"):
+    request = urllib.request.Request(f"http://{ADDRESS}{path}", data=body, method=method)
+    request.add_header("content-type", content_type)
+    if token:
+        request.add_header("authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=600) as response:
+        return json.loads(response.read() or b"null")
+
+
+def wait_until_up():
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"http://{ADDRESS}/healthz", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("the server did not start")
+
+
+def records(batch, official):
+    # 052 (birth province), 1 (a woman born in the 1900s), the year, and a serial: valid and distinct.
+    return [
+        {"full_name": "Trần Thị Bích", "id_number": f"0521{60 + batch:02}{i:06}", "phone": f"0905{i:06}",
+         "account_kind": "vneid_level2", "outcome": "created", "official_id": official,
+         "registered_at": "2025-03-10T02:00:00Z", "external_ref": f"DVC-{batch}-{i}"}
+        for i in range(RECORDS)
+    ]
+
+
+def measure(database_url):
+    env = dict(os.environ, DVC_LISTEN=ADDRESS, DVC_DATABASE_URL=database_url, DVC_ADMIN_PASSWORD=PASSWORD, DVC_LOG="warn")
+    server = subprocess.Popen([BINARY], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_up()
+        token = call("POST", "/api/v1/auth/token", body=json.dumps({"username": "admin", "password": PASSWORD}).encode())["access_token"]
+        def post(path, body):
+            return call("POST", path, token, json.dumps(body).encode())
+        province = post("/api/v1/units", {"code": "52", "name": "Tỉnh Bình Định", "kind": "province"})["id"]
+        commune = post("/api/v1/units", {"code": "21610", "name": "Xã An Hưng", "kind": "commune", "parent_id": province})["id"]
+        official = post("/api/v1/officials", {"full_name": "Nguyễn Văn An", "unit_id": commune, "id_number": "052090001245",
+                                              "phone": "0972123588", "portal_account": "created"})["id"]
+        post("/api/v1/grants", {"official_id": official, "basis": "125/QĐ-TTPVHCC", "valid_from": "2025-01-01"})
+        seconds = []
+        for batch in range(BATCHES):
+            body = "\n".join(json.dumps(record, ensure_ascii=False) for record in records(batch, official)).encode()
+            start = time.monotonic()
+            answer = call("POST", "/api/v1/citizen-accounts/batch", token, body, "application/x-ndjson")
+            seconds.append(time.monotonic() - start)
+            assert answer["created"] == RECORDS, answer["created"]
+        return seconds
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def rows_csv(path):
+    with open(path, "w") as out:
+        for i in range(RECORDS):
+            out.write(f"{i},Trần Thị Bích,0521{60:02}{i:06},0905{i:06},vneid_level2,created,2025-03-10T02:00:00Z,DVC-0-{i}\n")
+
+
+def baseline_postgres(database, csv_path):
+    subprocess.run(["psql", f"{PG}/{database}", "-qc",
+                    "CREATE TABLE plain (n int, full_name text, id_number text, phone text, kind text, outcome text, at timestamptz, ref text)"],
+                   check=True)
+    seconds = []
+    for _ in range(BATCHES):
+        start = time.monotonic()
+        subprocess.run(["psql", f"{PG}/{database}", "-qc", f"\\copy plain FROM '{csv_path}' WITH (FORMAT csv)"], check=True)
+        seconds.append(time.monotonic() - start)
+    return seconds
+
+
+def baseline_sqlite(work, csv_path):
+    seconds = []
+    for run in range(BATCHES):
+        database = os.path.join(work, f"plain-{run}.sqlite")
+        script = "CREATE TABLE plain (n, full_name, id_number, phone, kind, outcome, at, ref);\n.mode csv\n.import " + csv_path + " plain\n"
+        start = time.monotonic()
+        subprocess.run(["sqlite3", database], input=script.encode(), check=True)
+        seconds.append(time.monotonic() - start)
+    return seconds
+
+
+def report(name, seconds, baseline):
+    rate = RECORDS / statistics.median(seconds)
+    floor = RECORDS / statistics.median(baseline)
+    print(f"| {name} | {rate:,.0f} records/s | {statistics.median(seconds) * 1000:.0f} ms | "
+          f"{floor:,.0f} records/s | {rate / floor:.2f}× |")
+    print(f"|   runs (s) | {', '.join(f'{s:.3f}' for s in sorted(seconds))} | | {', '.join(f'{s:.3f}' for s in sorted(baseline))} | |")
+
+
+def main():
+    work = tempfile.mkdtemp()
+    csv_path = os.path.join(work, "rows.csv")
+    rows_csv(csv_path)
+    database = f"bench_{os.getpid()}"
+    subprocess.run(["psql", f"{PG}/postgres", "-qc", f"CREATE DATABASE {database}"], check=True)
+    plain = f"bench_plain_{os.getpid()}"
+    subprocess.run(["psql", f"{PG}/postgres", "-qc", f"CREATE DATABASE {plain}"], check=True)
+    try:
+        postgres = measure(f"{PG}/{database}")
+        postgres_floor = baseline_postgres(plain, csv_path)
+    finally:
+        for name in (database, plain):
+            subprocess.run(["psql", f"{PG}/postgres", "-qc", f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"], check=True)
+    sqlite = measure(f"sqlite://{work}/dvc.sqlite?mode=rwc")
+    sqlite_floor = baseline_sqlite(work, csv_path)
+    print(f"{BATCHES} batches of {RECORDS:,} records each; median per batch")
+    print("| database | dvc batch upload | time per batch | baseline bulk load | ratio |")
+    print("|---|---|---|---|---|")
+    report("PostgreSQL", postgres, postgres_floor)
+    report("SQLite", sqlite, sqlite_floor)
+
+
+if __name__ == "__main__":
+    main()
