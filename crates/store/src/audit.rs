@@ -57,6 +57,12 @@ impl<'a> Change<'a> {
         Self { action, entity, entity_id: Some(id), before: None, after: Some(after) }
     }
 
+    /// Something done with a record that does not change it (its personal numbers looked at, say),
+    /// with what is worth keeping about it.
+    pub fn noted(action: &'a str, entity: &'a str, id: Uuid, detail: Value) -> Self {
+        Self { action, entity, entity_id: Some(id), before: None, after: Some(detail) }
+    }
+
     /// A change to an existing record, pictured before and after.
     pub fn update(action: &'a str, entity: &'a str, id: Uuid, before: Value, after: Value) -> Self {
         Self { action, entity, entity_id: Some(id), before: Some(before), after: Some(after) }

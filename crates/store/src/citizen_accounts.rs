@@ -375,13 +375,7 @@ pub async fn void(
 
 /// Notes in the audit trail that `actor` saw a record's personal numbers, and why.
 pub async fn record_reveal(db: &impl ConnectionTrait, actor: &Actor, id: Uuid, reason: &str) -> Result<(), StoreError> {
-    let change = Change {
-        action: "citizen_account.reveal",
-        entity: ENTITY,
-        entity_id: Some(id),
-        before: None,
-        after: Some(json!({ "reason": reason })),
-    };
+    let change = Change::noted("citizen_account.reveal", ENTITY, id, json!({ "reason": reason }));
     audit::record(db, actor, change).await
 }
 

@@ -88,13 +88,7 @@ pub async fn create(db: &impl ConnectionTrait, actor: &Actor, new: NewDirective)
     .insert(db)
     .await?;
     let directive = to_domain(model)?;
-    let change = Change {
-        action: "directive.create",
-        entity: ENTITY,
-        entity_id: Some(directive.id),
-        before: None,
-        after: Some(snapshot(&directive)),
-    };
+    let change = Change::created("directive.create", ENTITY, directive.id, snapshot(&directive));
     audit::record(db, actor, change).await?;
     Ok(directive)
 }

@@ -170,13 +170,7 @@ pub async fn create(db: &impl ConnectionTrait, actor: &Actor, new: NewGrant) -> 
     .insert(db)
     .await?;
     let grant = to_domain(model)?;
-    let change = Change {
-        action: "grant.create",
-        entity: ENTITY,
-        entity_id: Some(grant.id),
-        before: None,
-        after: Some(snapshot(&grant)),
-    };
+    let change = Change::created("grant.create", ENTITY, grant.id, snapshot(&grant));
     audit::record(db, actor, change).await?;
     Ok(grant)
 }

@@ -165,13 +165,7 @@ pub async fn create(
     .insert(db)
     .await?;
     let official = to_domain(pii, model)?;
-    let change = Change {
-        action: "official.create",
-        entity: ENTITY,
-        entity_id: Some(official.id),
-        before: None,
-        after: Some(snapshot(&official)),
-    };
+    let change = Change::created("official.create", ENTITY, official.id, snapshot(&official));
     audit::record(db, actor, change).await?;
     Ok(official)
 }

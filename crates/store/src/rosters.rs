@@ -140,13 +140,7 @@ pub async fn create(
     .await?;
     insert_entries(db, pii, id, &new.entries).await?;
     let roster = to_domain(model, Some(new.entries))?;
-    let change = Change {
-        action: "roster.create",
-        entity: ENTITY,
-        entity_id: Some(id),
-        before: None,
-        after: Some(snapshot(&roster)),
-    };
+    let change = Change::created("roster.create", ENTITY, id, snapshot(&roster));
     audit::record(db, actor, change).await?;
     Ok(roster)
 }

@@ -97,13 +97,7 @@ pub async fn open(
     .insert(db)
     .await?;
     let request = to_domain(model, Vec::new())?;
-    let change = Change {
-        action: "support_request.create",
-        entity: ENTITY,
-        entity_id: Some(request.id),
-        before: None,
-        after: Some(snapshot(&request)),
-    };
+    let change = Change::created("support_request.create", ENTITY, request.id, snapshot(&request));
     audit::record(db, actor, change).await?;
     Ok(request)
 }

@@ -298,13 +298,7 @@ pub async fn create(db: &impl ConnectionTrait, actor: &Actor, new: NewUnit) -> R
     .await?;
     replace_successors(db, id, &new.successor_ids).await?;
     let unit = hydrate(db, vec![model]).await?.pop().ok_or(StoreError::NotFound)?;
-    let change = Change {
-        action: "unit.create",
-        entity: ENTITY,
-        entity_id: Some(id),
-        before: None,
-        after: Some(snapshot(&unit)),
-    };
+    let change = Change::created("unit.create", ENTITY, id, snapshot(&unit));
     audit::record(db, actor, change).await?;
     Ok(unit)
 }

@@ -122,13 +122,7 @@ pub async fn create(db: &impl ConnectionTrait, actor: &Actor, new: NewUser) -> R
     .insert(db)
     .await?;
     let user = to_domain(model)?;
-    let change = Change {
-        action: "user.create",
-        entity: ENTITY,
-        entity_id: Some(user.id),
-        before: None,
-        after: Some(snapshot(&user)),
-    };
+    let change = Change::created("user.create", ENTITY, user.id, snapshot(&user));
     audit::record(db, actor, change).await?;
     Ok(user)
 }

@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Measures the monthly report of a province read from the counters at national scale, on PostgreSQL
+and on the SQLite default: the whole country's official tree (10,810 units) with counters for every
+commune, month (2021-07 … 2025-11) and account kind, about 1.6 million counter rows, the volume
+that 10 million records over five years leave behind. The counters are written straight into the
+database (the records themselves are not what the report reads). Baseline, in the same run: the
+report's main statement (the counter sums of the province's subtree) run by the database alone
+(pgbench for PostgreSQL, Python's sqlite3 for SQLite).
+
+    python3 bench/monthly-report.py [REQUESTS]   (default 200; needs: cargo build --release -p dvc-api)
+"""
+import json, os, sqlite3, statistics, subprocess, sys, tempfile, time, urllib.request
+
+REQUESTS = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BINARY = os.path.join(ROOT, "target", "release", "dvc-api")
+UNITS = os.path.join(ROOT, "data", "dvhc", "units-2025-01-04.csv")
+ADDRESS = "127.0.0.1:18183"
+PASSWORD = "benchmark-password"
+PG = "postgres://postgres@127.0.0.1:5432"
+MONTHS = "SELECT to_char(d, 'YYYY-MM') AS period FROM generate_series('2021-07-01'::date, '2025-11-01', '1 month') d"
+SQLITE_MONTHS = ("WITH RECURSIVE m(d) AS (SELECT '2021-07-01' UNION ALL SELECT date(d, '+1 month') FROM m WHERE d < '2025-11-01') "
+                 "SELECT substr(d, 1, 7) AS period FROM m")
+FILL = ("INSERT INTO citizen_account_counters (unit_id, period, account_kind, created, failed) "
+        "SELECT u.id, m.period, k.kind, 50, 7 FROM units u CROSS JOIN ({months}) m "
+        "CROSS JOIN (SELECT 'dvc_portal' AS kind UNION ALL SELECT 'vneid_level1' UNION ALL SELECT 'vneid_level2') k "
+        "WHERE u.kind = 'commune'")
+REPORT_SQL = ("SELECT unit_id, account_kind, SUM(CASE WHEN period = '2025-10' THEN created ELSE 0 END), "
+              "SUM(CASE WHEN period = '2025-10' THEN failed ELSE 0 END), SUM(created) FROM citizen_account_counters "
+              "WHERE period <= '2025-10' AND unit_id IN (SELECT id FROM units WHERE path >= '{low}' AND path < '{high}') "
+              "GROUP BY unit_id, account_kind")
+
+
+def call(method, path, token=None, body=None, content_type="application/json"):
+    request = urllib.request.Request(f"http://{ADDRESS}{path}", data=body, method=method)
+    request.add_header("content-type", content_type)
+    if token:
+        request.add_header("authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=600) as response:
+        return json.loads(response.read() or b"null")
+
+
+def wait_until_up():
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"http://{ADDRESS}/healthz", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("the server did not start")
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+def measure(database_url, fill):
+    env = dict(os.environ, DVC_LISTEN=ADDRESS, DVC_DATABASE_URL=database_url, DVC_ADMIN_PASSWORD=PASSWORD, DVC_LOG="warn")
+    server = subprocess.Popen([BINARY], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_up()
+        token = call("POST", "/api/v1/auth/token", body=json.dumps({"username": "admin", "password": PASSWORD}).encode())["access_token"]
+        with open(UNITS, "rb") as units:
+            call("POST", "/api/v1/units/import", token, units.read(), "text/csv")
+        fill()
+        provinces = call("GET", "/api/v1/units?kind=province&code=01", token)["items"]
+        hanoi = provinces[0]
+        path = f"/api/v1/reports/monthly?period=2025-10&unit_id={hanoi['id']}"
+        report = call("GET", path, token)
+        assert report["rows"][0]["created"] > 0
+        seconds = []
+        for _ in range(REQUESTS):
+            start = time.monotonic()
+            call("GET", path, token)
+            seconds.append(time.monotonic() - start)
+        return seconds, hanoi["path"]
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def bounds(path):
+    return path, path[:-1] + "0"
+
+
+def main():
+    work = tempfile.mkdtemp()
+    database = f"bench_report_{os.getpid()}"
+    subprocess.run(["psql", f"{PG}/postgres", "-qc", f"CREATE DATABASE {database}"], check=True)
+    try:
+        fill_pg = lambda: subprocess.run(["psql", f"{PG}/{database}", "-qc", FILL.format(months=MONTHS) + "; ANALYZE"], check=True)
+        pg_seconds, path = measure(f"{PG}/{database}", fill_pg)
+        low, high = bounds(path)
+        script = os.path.join(work, "report.sql")
+        with open(script, "w") as out:
+            out.write(REPORT_SQL.format(low=low, high=high) + ";\n")
+        output = subprocess.run(["pgbench", "-n", "-c", "1", "-t", str(REQUESTS), "-f", script, "-r", f"{PG}/{database}"],
+                                check=True, capture_output=True, text=True).stdout
+        latency = [line for line in output.splitlines() if "latency average" in line][0]
+        pg_baseline = float(latency.split("=")[1].split()[0]) / 1000
+        rows = subprocess.run(["psql", f"{PG}/{database}", "-Atc", "SELECT count(*) FROM citizen_account_counters"],
+                              check=True, capture_output=True, text=True).stdout.strip()
+    finally:
+        subprocess.run(["psql", f"{PG}/postgres", "-qc", f"DROP DATABASE IF EXISTS {database} WITH (FORCE)"], check=True)
+    sqlite_path = os.path.join(work, "dvc.sqlite")
+    def fill_sqlite():
+        connection = sqlite3.connect(sqlite_path)
+        connection.execute(FILL.format(months=SQLITE_MONTHS))
+        connection.commit()
+        connection.execute("ANALYZE")
+        connection.close()
+    sqlite_seconds, path = measure(f"sqlite://{sqlite_path}?mode=rwc", fill_sqlite)
+    low, high = bounds(path)
+    connection = sqlite3.connect(sqlite_path)
+    baseline = []
+    for _ in range(REQUESTS):
+        start = time.monotonic()
+        connection.execute(REPORT_SQL.format(low=low, high=high)).fetchall()
+        baseline.append(time.monotonic() - start)
+    connection.close()
+    print(f"{rows} counter rows; the monthly report of Hà Nội (01, 30 districts, 579 communes) for 2025-10, "
+          f"{REQUESTS} sequential requests")
+    print("| database | dvc p50 | dvc p99 | baseline: the counter sums alone (mean / p50) | ratio (p50) |")
+    print("|---|---|---|---|---|")
+    for name, seconds, floor in (("PostgreSQL", pg_seconds, pg_baseline), ("SQLite", sqlite_seconds, statistics.median(baseline))):
+        p50 = statistics.median(seconds)
+        print(f"| {name} | {p50 * 1000:.1f} ms | {percentile(seconds, 0.99) * 1000:.1f} ms | {floor * 1000:.1f} ms | {p50 / floor:.2f}× |")
+
+
+if __name__ == "__main__":
+    main()
