@@ -9,6 +9,7 @@ mod m20261127_000003_rosters;
 mod m20261127_000004_grants_directives_support;
 mod m20261127_000005_login_attempts;
 mod m20261129_000006_citizen_accounts;
+mod m20261129_000008_events_webhooks;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000004_grants_directives_support::Migration),
             Box::new(m20261127_000005_login_attempts::Migration),
             Box::new(m20261129_000006_citizen_accounts::Migration),
+            Box::new(m20261129_000008_events_webhooks::Migration),
         ]
     }
 }

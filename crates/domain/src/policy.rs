@@ -69,6 +69,10 @@ pub enum Action {
     VoidCitizenAccount,
     /// Seeing a record's personal numbers unmasked, for a stated reason.
     RevealCitizenAccount,
+    /// Reading the change feed of the caller's subtree.
+    ReadEvents,
+    /// Registering webhooks and redelivering their deliveries: the Service Center's configuration.
+    ManageWebhooks,
 }
 
 /// Why an attempt is refused. The two are told apart on purpose: a role that may never act gets
@@ -117,6 +121,7 @@ impl Principal {
             (Role::Manager, Action::ReadCitizenAccount | Action::VoidCitizenAccount) => true,
             (Role::Clerk, Action::RecordCitizenAccount | Action::ReadCitizenAccount) => true,
             (Role::Integration, Action::ReadOfficial | Action::RecordCitizenAccount) => true,
+            (Role::Manager | Role::Integration, Action::ReadEvents) => true,
             _ => false,
         }
     }
@@ -187,6 +192,18 @@ mod tests {
         assert_eq!(may(Role::Manager, Action::VoidCitizenAccount), Ok(()));
         assert_eq!(may(Role::Clerk, Action::VoidCitizenAccount), Err(Denied::RoleNotAllowed));
         assert_eq!(may(Role::Manager, Action::RevealCitizenAccount), Err(Denied::RoleNotAllowed));
+    }
+
+    #[test]
+    fn the_feed_is_read_by_managers_and_service_accounts_and_webhooks_are_the_admins() {
+        let unit = UnitPath::root(Uuid::now_v7());
+        let may =
+            |role: Role, action: Action| principal(role, Scope::Subtree(unit.clone())).authorize(action, Some(&unit));
+        assert_eq!(may(Role::Manager, Action::ReadEvents), Ok(()));
+        assert_eq!(may(Role::Integration, Action::ReadEvents), Ok(()));
+        assert_eq!(may(Role::Clerk, Action::ReadEvents), Err(Denied::RoleNotAllowed));
+        assert_eq!(may(Role::Viewer, Action::ReadEvents), Err(Denied::RoleNotAllowed));
+        assert_eq!(may(Role::Manager, Action::ManageWebhooks), Err(Denied::RoleNotAllowed));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! OpenAPI document. The only crate that knows HTTP and JSON; it holds no SQL.
 
 mod auth;
+mod delivery;
 mod error;
 mod extract;
 mod fallback;
@@ -23,6 +24,7 @@ use handlers::BearerSecurity;
 
 pub use auth::password;
 pub use auth::{Caller, TokenKeys};
+pub use delivery::{DeliveryConfig, run as run_deliveries};
 pub use error::{ApiError, Problem};
 pub use metrics::Metrics;
 
@@ -32,6 +34,7 @@ pub struct AppState {
     pub store: Store,
     pub tokens: TokenKeys,
     pub metrics: Metrics,
+    pub delivery: DeliveryConfig,
 }
 
 /// The largest CSV or spreadsheet upload accepted.
@@ -57,6 +60,8 @@ pub const UPLOAD_LIMIT: usize = 16 * 1024 * 1024;
         (name = "directives", description = "Directives and their deadlines (R9)"),
         (name = "support", description = "Support requests from units to the Service Center (R6)"),
         (name = "audit", description = "The audit trail"),
+        (name = "events", description = "The change feed: every change, in commit order"),
+        (name = "webhooks", description = "Signed pushes of the change feed to other systems"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

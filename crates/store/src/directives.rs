@@ -91,6 +91,7 @@ pub async fn create(db: &impl ConnectionTrait, actor: &Actor, new: NewDirective)
     let change = Change {
         action: "directive.create",
         entity: ENTITY,
+        unit_id: None,
         entity_id: Some(directive.id),
         before: None,
         after: Some(snapshot(&directive)),

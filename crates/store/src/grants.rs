@@ -138,6 +138,7 @@ pub async fn create(db: &impl ConnectionTrait, actor: &Actor, new: NewGrant) -> 
         action: "grant.create",
         entity: ENTITY,
         entity_id: Some(grant.id),
+        unit_id: Some(unit_of_official(db, grant.official_id).await?),
         before: None,
         after: Some(snapshot(&grant)),
     };
@@ -165,9 +166,16 @@ pub async fn revoke(
         .col_expr(Column::RevokeReason, Expr::value(reason));
     versioned::apply(db, update, id, before.version).await?;
     let after = get(db, id).await?;
-    let change = Change::update("grant.revoke", ENTITY, id, snapshot(&before), snapshot(&after));
+    let change = Change::update("grant.revoke", ENTITY, id, snapshot(&before), snapshot(&after))
+        .in_unit(unit_of_official(db, after.official_id).await?);
     audit::record(db, actor, change).await?;
     Ok(after)
+}
+
+/// The unit a grant belongs to: its official's.
+async fn unit_of_official(db: &impl ConnectionTrait, official_id: Uuid) -> Result<Uuid, StoreError> {
+    let official = official::Entity::find_by_id(official_id).one(db).await?.ok_or(StoreError::NotFound)?;
+    Ok(official.unit_id)
 }
 
 /// Revokes every unrevoked grant of an official (when it is deactivated), with `reason`.

@@ -164,6 +164,7 @@ pub async fn create(
         action: "official.create",
         entity: ENTITY,
         entity_id: Some(official.id),
+        unit_id: Some(official.unit_id),
         before: None,
         after: Some(snapshot(&official)),
     };
@@ -254,7 +255,7 @@ async fn finish_update(
 ) -> Result<Official, StoreError> {
     versioned::apply(db, update, before.id, before.version).await?;
     let after = get(db, pii, before.id).await?;
-    let change = Change::update(action, ENTITY, before.id, snapshot(&before), snapshot(&after));
+    let change = Change::update(action, ENTITY, before.id, snapshot(&before), snapshot(&after)).in_unit(after.unit_id);
     audit::record(db, actor, change).await?;
     Ok(after)
 }

@@ -126,6 +126,7 @@ pub async fn create(
         action: "roster.create",
         entity: ENTITY,
         entity_id: Some(id),
+        unit_id: Some(roster.unit_id),
         before: None,
         after: Some(snapshot(&roster)),
     };
@@ -223,7 +224,7 @@ async fn transition(
 ) -> Result<Roster, StoreError> {
     versioned::apply(db, update, before.id, before.version).await?;
     let after = summary(db, before.id).await?;
-    let change = Change::update(action, ENTITY, before.id, snapshot(&before), snapshot(&after));
+    let change = Change::update(action, ENTITY, before.id, snapshot(&before), snapshot(&after)).in_unit(after.unit_id);
     audit::record(db, actor, change).await?;
     Ok(after)
 }

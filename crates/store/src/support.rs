@@ -101,6 +101,7 @@ pub async fn open(
         action: "support_request.create",
         entity: ENTITY,
         entity_id: Some(request.id),
+        unit_id: Some(request.unit_id),
         before: None,
         after: Some(snapshot(&request)),
     };
@@ -123,7 +124,8 @@ pub async fn update(
         .col_expr(Column::Status, Expr::value(changes.status.unwrap_or(before.status).as_str()));
     versioned::apply(db, update, id, before.version).await?;
     let after = get(db, id).await?;
-    let change = Change::update("support_request.update", ENTITY, id, snapshot(&before), snapshot(&after));
+    let change = Change::update("support_request.update", ENTITY, id, snapshot(&before), snapshot(&after))
+        .in_unit(after.unit_id);
     audit::record(db, actor, change).await?;
     Ok(after)
 }
@@ -157,6 +159,7 @@ pub async fn comment(
         action: "support_request.comment",
         entity: ENTITY,
         entity_id: Some(id),
+        unit_id: Some(before.unit_id),
         before: Some(snapshot(&before)),
         after: Some(json!({ "comment_id": comment_id })),
     };

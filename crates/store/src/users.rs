@@ -125,6 +125,7 @@ pub async fn create(db: &impl ConnectionTrait, actor: &Actor, new: NewUser) -> R
     let change = Change {
         action: "user.create",
         entity: ENTITY,
+        unit_id: None,
         entity_id: Some(user.id),
         before: None,
         after: Some(snapshot(&user)),

@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod citizen_accounts;
 mod directives;
+mod events;
 mod grants;
 mod officials;
 mod ops;
@@ -14,6 +15,9 @@ mod scope;
 mod support;
 mod units;
 mod users;
+mod webhooks;
+
+pub(crate) use events::EventResponse;
 
 use utoipa::Modify;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -73,7 +77,15 @@ pub fn api_v1(config: &mut ServiceConfig) {
         .service(citizen_accounts::get_citizen_account)
         .service(citizen_accounts::void_citizen_account)
         .service(citizen_accounts::reveal_citizen_account)
-        .service(audit::list_audit_events);
+        .service(audit::list_audit_events)
+        .service(events::list_events)
+        .service(webhooks::list_webhooks)
+        .service(webhooks::create_webhook)
+        .service(webhooks::get_webhook)
+        .service(webhooks::patch_webhook)
+        .service(webhooks::delete_webhook)
+        .service(webhooks::list_webhook_deliveries)
+        .service(webhooks::redeliver_webhook_delivery);
 }
 
 /// Routes for operators, outside the versioned API.
