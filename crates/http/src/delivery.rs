@@ -252,8 +252,9 @@ async fn resolve(config: &DeliveryConfig, url: &Url) -> Result<SocketAddr, Strin
     let port = url.port_or_known_default().ok_or("the URL has no port")?;
     let address = match target(url) {
         Some(Target::Address(address)) => SocketAddr::new(address, port),
-        Some(Target::Name(name)) => tokio::net::lookup_host((name, port))
+        Some(Target::Name(name)) => tokio::time::timeout(config.timeout, tokio::net::lookup_host((name, port)))
             .await
+            .map_err(|_| format!("resolving {name} timed out"))?
             .map_err(|error| format!("cannot resolve {name}: {error}"))?
             .next()
             .ok_or_else(|| format!("{name} has no address"))?,
