@@ -10,6 +10,7 @@ mod directives;
 mod errors;
 mod events;
 mod grants;
+mod guide;
 mod helpers;
 mod idempotency;
 mod officials;

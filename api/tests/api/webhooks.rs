@@ -102,7 +102,7 @@ pub fn verify(secret: &str, received: &Received) -> bool {
     received.signature.split(' ').any(|signature| signature == expected)
 }
 
-async fn official(app: &TestApp, unit: &str, id_number: &str) -> String {
+pub async fn official(app: &TestApp, unit: &str, id_number: &str) -> String {
     let official = json!({"full_name": "Nguyễn Văn An", "unit_id": unit, "id_number": id_number, "phone": "0972123588", "portal_account": "created"});
     let response = app.post("/api/v1/officials", &app.admin, &official).await;
     assert_eq!(response.status(), 201);
@@ -114,7 +114,7 @@ fn quick(settings: &mut dvc_api::settings::Settings) {
     settings.webhooks.timeout = Duration::from_secs(2);
 }
 
-async fn subscribe(app: &TestApp, url: &str, types: &[&str]) -> (String, String) {
+pub async fn subscribe(app: &TestApp, url: &str, types: &[&str]) -> (String, String) {
     let response = app.post("/api/v1/webhooks", &app.admin, &json!({"url": url, "types": types})).await;
     assert_eq!(response.status(), 201);
     let created = body(response).await;
@@ -229,7 +229,7 @@ async fn subscriptions_are_the_admins_and_their_urls_are_checked() {
 }
 
 /// Runs the server binary on `database_url`, sending webhooks quickly to local receivers.
-fn serve(database_url: &str) -> (Child, String) {
+pub fn serve(database_url: &str) -> (Child, String) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap();
     drop(listener);
@@ -248,7 +248,7 @@ fn serve(database_url: &str) -> (Child, String) {
     (child, format!("http://{address}"))
 }
 
-async fn until_up(base: &str) {
+pub async fn until_up(base: &str) {
     for _ in 0..100 {
         if reqwest::get(format!("{base}/healthz")).await.is_ok() {
             return;
