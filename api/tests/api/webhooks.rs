@@ -196,6 +196,24 @@ async fn a_delivery_is_given_up_then_redelivered_by_hand() {
 }
 
 #[tokio::test]
+async fn a_slow_receiver_does_not_hold_up_other_subscriptions() {
+    let app = spawn_app_with(|settings| {
+        quick(settings);
+        settings.webhooks.timeout = Duration::from_secs(10);
+    })
+    .await;
+    let tree = app.tree().await;
+    let slow = Receiver::start(0, Duration::from_secs(8)).await;
+    let fast = Receiver::start(0, Duration::ZERO).await;
+    subscribe(&app, &slow.url, &[]).await;
+    subscribe(&app, &fast.url, &[]).await;
+    let started = Instant::now();
+    official(&app, &tree.commune_a, "052090001245").await;
+    assert_eq!(fast.accepted(1).await.len(), 1);
+    assert!(started.elapsed() < Duration::from_secs(6), "served while the slow receiver still holds its request");
+}
+
+#[tokio::test]
 async fn subscriptions_are_the_admins_and_their_urls_are_checked() {
     let app = spawn_app_with(|settings| settings.webhooks.allow_private = false).await;
     let tree = app.tree().await;

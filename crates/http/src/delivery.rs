@@ -26,6 +26,10 @@ const MAX_URL_CHARS: usize = 2000;
 const FAN_OUT_BATCH: u64 = 200;
 /// Deliveries sent for one subscription before the worker turns to the next one.
 const DELIVERIES_PER_TURN: usize = 50;
+/// How long the worker keeps sending to one subscription before it turns to the others.
+const TURN_BUDGET: Duration = Duration::from_secs(30);
+/// Subscriptions one process serves at once, so that a slow receiver does not hold up the others.
+const CONCURRENT_SUBSCRIPTIONS: usize = 8;
 /// The longest wait between two attempts, however many failed.
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
 /// The longest error text kept with an attempt.
@@ -157,16 +161,25 @@ pub async fn run(store: Store, config: DeliveryConfig) {
     }
 }
 
-/// Serves every subscription that no other process holds, one after another.
+/// Serves every subscription that no other process holds, a few at a time.
 async fn round(store: &Store, config: &DeliveryConfig) -> Result<(), StoreError> {
     let mut after = None;
-    while let Some(mut claimed) = webhooks::claim(store.conn(), after, config.lease()).await? {
-        after = Some(claimed.webhook.id);
-        let served = serve(store, config, &mut claimed).await;
-        webhooks::release(store.conn(), &claimed).await?;
-        served?;
+    loop {
+        let mut claimed = Vec::new();
+        while claimed.len() < CONCURRENT_SUBSCRIPTIONS {
+            let Some(one) = webhooks::claim(store.conn(), after, config.lease()).await? else { break };
+            after = Some(one.webhook.id);
+            claimed.push(one);
+        }
+        if claimed.is_empty() {
+            return Ok(());
+        }
+        let served = futures_util::future::join_all(claimed.iter_mut().map(|one| serve(store, config, one))).await;
+        for one in &claimed {
+            webhooks::release(store.conn(), one).await?;
+        }
+        served.into_iter().collect::<Result<Vec<()>, _>>()?;
     }
-    Ok(())
 }
 
 /// Fans out what is new for one subscription, then sends its due deliveries in order, stopping at
@@ -175,7 +188,11 @@ async fn serve(store: &Store, config: &DeliveryConfig, claimed: &mut Claimed) ->
     while webhooks::fan_out(store.conn(), claimed, FAN_OUT_BATCH).await? == usize::try_from(FAN_OUT_BATCH).unwrap_or(0)
     {
     }
+    let started = Instant::now();
     for _ in 0..DELIVERIES_PER_TURN {
+        if started.elapsed() > TURN_BUDGET {
+            return Ok(());
+        }
         let Some((delivery, event)) = webhooks::next_pending(store.conn(), claimed.webhook.id).await? else {
             return Ok(());
         };
