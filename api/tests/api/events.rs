@@ -84,10 +84,10 @@ async fn the_feed_tells_each_change_once_masked_and_within_scope() {
     let (theirs_only, _) = read(&app, &app.admin, &format!("&unit_id={}", tree.district_b), None, 3).await;
     assert_eq!(types(&theirs_only), ["unit.created", "unit.created", "official.created"]);
 
-    // Clerks and viewers never read it; the manager cannot name a unit outside its subtree.
+    // Viewers never read it; a unit outside the manager's subtree is as if it did not exist.
     let viewer = app.user("viewer.a", "viewer", Some(&tree.district_a)).await;
     problem(app.get("/api/v1/events", &viewer).await, 403).await;
-    problem(app.get(&format!("/api/v1/events?unit_id={}", tree.district_b), &manager).await, 422).await;
+    problem(app.get(&format!("/api/v1/events?unit_id={}", tree.district_b), &manager).await, 404).await;
     for bad in ["after=nonsense", "limit=0", "limit=501", "wait=31", "types=grant.create"] {
         problem(app.get(&format!("/api/v1/events?{bad}"), &manager).await, 400).await;
     }

@@ -8,12 +8,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use dvc_domain::Action;
 use dvc_store::events::{self, EventFilter, FeedEvent, Position};
+use dvc_store::units;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use super::problems::Reading;
-use super::scope::unit_in_scope;
 
 use crate::error::ApiError;
 use crate::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
@@ -152,9 +152,12 @@ pub async fn list_events(
     let wait = bounded(query.wait.as_deref(), "wait", 0..=MAX_WAIT_SECONDS, 0)?;
     let from = query.after.as_deref().map(decode_position).transpose()?.unwrap_or_default();
     let types = parse_types(query.types.as_deref().unwrap_or("").split(',')).map_err(ApiError::BadRequest)?;
+    // A unit outside the caller's scope is answered like one that does not exist: 404.
     let within = match query.unit_id {
         Some(unit_id) => {
-            Some(unit_in_scope(state.store.conn(), &principal, Action::ReadEvents, unit_id, "/unit_id").await?)
+            let path = units::path_of(state.store.conn(), unit_id).await?;
+            principal.authorize(Action::ReadEvents, Some(&path))?;
+            Some(path)
         }
         None => None,
     };
