@@ -11,8 +11,8 @@ pub struct Migration;
 enum Events {
     Table,
     Seq,
+    Position,
     Id,
-    Txid,
     Type,
     OccurredAt,
     UnitId,
@@ -28,8 +28,7 @@ enum Webhooks {
     Types,
     UnitId,
     Active,
-    CursorTxid,
-    CursorSeq,
+    Cursor,
     LeaseToken,
     LeaseUntil,
     Version,
@@ -43,8 +42,7 @@ enum WebhookDeliveries {
     Id,
     WebhookId,
     EventId,
-    EventTxid,
-    EventSeq,
+    EventPosition,
     Status,
     Attempts,
     LastStatusCode,
@@ -76,13 +74,11 @@ impl MigrationTrait for Migration {
             .create_table(
                 Table::create()
                     .table(Events::Table)
-                    // Assigned at insert: it orders the events of one transaction, and all events on
-                    // SQLite, where one writer commits at a time.
+                    // Assigned at insert, so in the order events were written, not committed.
                     .col(ColumnDef::new(Events::Seq).big_integer().not_null().auto_increment().primary_key())
+                    // Assigned after commit, in commit order: the feed's order and its cursors.
+                    .col(ColumnDef::new(Events::Position).big_integer().null().unique_key())
                     .col(ColumnDef::new(Events::Id).uuid().not_null().unique_key())
-                    // The writer's transaction id on PostgreSQL (0 on SQLite): readers release an event
-                    // only once every transaction that could still commit before it has finished.
-                    .col(ColumnDef::new(Events::Txid).big_integer().not_null())
                     .col(ColumnDef::new(Events::Type).string_len(64).not_null())
                     .col(timestamp(Events::OccurredAt))
                     .col(ColumnDef::new(Events::UnitId).uuid().null())
@@ -90,15 +86,10 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        // The events still waiting for a position, found without scanning the feed.
         manager
-            .create_index(
-                Index::create()
-                    .name("ix_events_position")
-                    .table(Events::Table)
-                    .col(Events::Txid)
-                    .col(Events::Seq)
-                    .to_owned(),
-            )
+            .get_connection()
+            .execute_unprepared("CREATE INDEX ix_events_unpositioned ON events (seq) WHERE position IS NULL")
             .await?;
         manager
             .create_table(
@@ -110,8 +101,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(Webhooks::Types).json().not_null())
                     .col(ColumnDef::new(Webhooks::UnitId).uuid().null())
                     .col(ColumnDef::new(Webhooks::Active).boolean().not_null())
-                    .col(ColumnDef::new(Webhooks::CursorTxid).big_integer().not_null())
-                    .col(ColumnDef::new(Webhooks::CursorSeq).big_integer().not_null())
+                    .col(ColumnDef::new(Webhooks::Cursor).big_integer().not_null())
                     .col(ColumnDef::new(Webhooks::LeaseToken).uuid().null())
                     .col(ColumnDef::new(Webhooks::LeaseUntil).timestamp_with_time_zone().null())
                     .col(ColumnDef::new(Webhooks::Version).big_integer().not_null())
@@ -127,8 +117,7 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(WebhookDeliveries::Id).uuid().not_null().primary_key())
                     .col(ColumnDef::new(WebhookDeliveries::WebhookId).uuid().not_null())
                     .col(ColumnDef::new(WebhookDeliveries::EventId).uuid().not_null())
-                    .col(ColumnDef::new(WebhookDeliveries::EventTxid).big_integer().not_null())
-                    .col(ColumnDef::new(WebhookDeliveries::EventSeq).big_integer().not_null())
+                    .col(ColumnDef::new(WebhookDeliveries::EventPosition).big_integer().not_null())
                     .col(ColumnDef::new(WebhookDeliveries::Status).string_len(10).not_null())
                     .col(ColumnDef::new(WebhookDeliveries::Attempts).integer().not_null())
                     .col(ColumnDef::new(WebhookDeliveries::LastStatusCode).integer().null())
@@ -150,7 +139,7 @@ impl MigrationTrait for Migration {
             // One delivery per subscription and event, so that a repeated fan-out writes nothing twice.
             "CREATE UNIQUE INDEX ux_webhook_deliveries_event ON webhook_deliveries (webhook_id, event_id)",
             // A subscription's deliveries in the feed's order, for the next one due.
-            "CREATE INDEX ix_webhook_deliveries_order ON webhook_deliveries (webhook_id, status, event_txid, event_seq)",
+            "CREATE INDEX ix_webhook_deliveries_order ON webhook_deliveries (webhook_id, status, event_position)",
         ] {
             connection.execute_unprepared(statement).await?;
         }

@@ -1,35 +1,42 @@
 //! The change feed: an outbox of events written in the transaction of each change (by
 //! [`crate::audit`]), read in commit order by integrators and by the webhook fan-out.
 //!
-//! Order is the hard part. On PostgreSQL, `seq` is drawn at insert time, so two concurrent writers
-//! can commit out of `seq` order: a reader could see event 8 while event 7 is still uncommitted, move
-//! its cursor past 7, and never see it. Each event therefore also keeps its writer's transaction id,
-//! the feed is ordered by `(txid, seq)`, and a reader only releases events whose transaction is older
-//! than the oldest transaction still running (`pg_snapshot_xmin`). Every transaction that commits
-//! later has an id at least that old one's, so it sorts after everything already released: a
-//! consumer that keeps its cursor sees each event once, in order. SQLite has one writer at a time;
-//! there `txid` is 0 and `seq` alone is commit order.
+//! Order is the hard part. A number drawn at insert time does not follow commit order on PostgreSQL:
+//! of two concurrent writers, the one that drew 8 may commit before the one that drew 7, and a reader
+//! that saw 8 and moved its cursor past it would never see 7. So an event gets its place in the feed,
+//! its `position`, only after it committed: [`sequence`] numbers the committed events that have none
+//! yet, one sequencer at a time (an advisory lock on PostgreSQL; SQLite has one writer). Each run
+//! starts after the previous one committed and only numbers events visible to it, so positions become
+//! visible in increasing order: a consumer that keeps its cursor sees each event once, in order, and
+//! a long transaction elsewhere delays only its own events.
 
 use chrono::{DateTime, Utc};
 use dvc_domain::{Scope, UnitPath};
-use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::ActiveValue::{NotSet, Set};
+use sea_orm::sea_query::{Expr, ExprTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionSession,
+    TransactionTrait,
+};
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::StoreError;
-use crate::entity::event::{Column, Entity, Model};
+use crate::entity::event::{self, Column, Entity, Model};
 use crate::units::unit_ids_in;
 
 /// The PostgreSQL channel notified when events commit, so that waiting readers wake at once.
 pub const CHANNEL: &str = "dvc_events";
 
-/// Where an event stands in the feed; a consumer's cursor is the position of the last event it read.
+/// Where an event stands in the feed; a consumer's cursor is the position of the last event it read,
+/// and 0 is the feed's beginning.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Position {
-    pub txid: i64,
-    pub seq: i64,
-}
+pub struct Position(pub i64);
+
+/// Events numbered by one run of [`sequence`], to bound its transaction.
+const SEQUENCE_BATCH: u64 = 1_000;
+/// The advisory lock that lets one sequencer run at a time on PostgreSQL (an arbitrary constant).
+const SEQUENCER_LOCK: i64 = 0x0064_7663_6576_656e;
 
 /// One published change.
 #[derive(Debug, Clone)]
@@ -64,8 +71,7 @@ pub struct EventFilter {
     pub types: Vec<String>,
 }
 
-/// Writes `events` in the caller's transaction, stamped with its transaction id on PostgreSQL, and
-/// notifies waiting readers when the transaction commits.
+/// Writes `events` in the caller's transaction, and notifies waiting readers when it commits.
 pub(crate) async fn publish(
     db: &impl ConnectionTrait,
     at: DateTime<Utc>,
@@ -74,64 +80,66 @@ pub(crate) async fn publish(
     if events.is_empty() {
         return Ok(());
     }
-    let postgres = db.get_database_backend() == DbBackend::Postgres;
-    let txid = || -> SimpleExpr {
-        if postgres { Expr::cust("pg_current_xact_id()::text::bigint") } else { Expr::value(0_i64) }
-    };
-    let mut events = events.into_iter().peekable();
-    while events.peek().is_some() {
-        let mut insert = Query::insert();
-        insert.into_table(Entity).columns([
-            Column::Id,
-            Column::Txid,
-            Column::Kind,
-            Column::OccurredAt,
-            Column::UnitId,
-            Column::Data,
-        ]);
-        for event in events.by_ref().take(crate::INSERT_CHUNK) {
-            insert.values_panic([
-                Expr::value(Uuid::now_v7()),
-                txid(),
-                Expr::value(event.kind),
-                Expr::value(at),
-                Expr::value(event.unit_id),
-                Expr::value(event.data),
-            ]);
-        }
-        db.execute(&insert).await?;
+    let mut models = events
+        .into_iter()
+        .map(|event| event::ActiveModel {
+            seq: NotSet,
+            position: Set(None),
+            id: Set(Uuid::now_v7()),
+            kind: Set(event.kind),
+            occurred_at: Set(at),
+            unit_id: Set(event.unit_id),
+            data: Set(event.data),
+        })
+        .peekable();
+    while models.peek().is_some() {
+        let chunk: Vec<_> = models.by_ref().take(crate::INSERT_CHUNK).collect();
+        Entity::insert_many(chunk).exec_without_returning(db).await?;
     }
-    if postgres {
+    if db.get_database_backend() == DbBackend::Postgres {
         // Delivered at commit, and only if the transaction commits.
         db.execute_unprepared(&format!("NOTIFY {CHANNEL}")).await?;
     }
     Ok(())
 }
 
-/// The condition that keeps back events whose writer may still be followed by an older one.
-fn released(db: &impl ConnectionTrait) -> Condition {
-    match db.get_database_backend() {
-        DbBackend::Postgres => {
-            Condition::all().add(Expr::cust("txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint"))
-        }
-        _ => Condition::all(),
+/// Gives the committed events that have no position yet the next positions, in the order they were
+/// written; call it before reading the feed. Within a transaction (`db` may be one), the lock is held
+/// until that transaction ends.
+pub async fn sequence(db: &(impl ConnectionTrait + TransactionTrait)) -> Result<(), StoreError> {
+    let waiting = Entity::find().select_only().column(Column::Seq).filter(Column::Position.is_null()).limit(1);
+    if waiting.into_tuple::<i64>().one(db).await?.is_none() {
+        return Ok(());
     }
+    let tx = db.begin().await?;
+    let postgres = tx.get_database_backend() == DbBackend::Postgres;
+    if postgres {
+        tx.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({SEQUENCER_LOCK})")).await?;
+    }
+    // Read after the lock is held, so that it sees the previous run's positions.
+    let last: Option<Option<i64>> =
+        Entity::find().select_only().column_as(Column::Position.max(), "last").into_tuple().one(&tx).await?;
+    let base = last.flatten().unwrap_or(0);
+    // One statement for the batch; `base` is a number read from the database, not caller input.
+    tx.execute_unprepared(&format!(
+        "UPDATE events SET position = {base} + ranked.n \
+         FROM (SELECT seq, ROW_NUMBER() OVER (ORDER BY seq) AS n FROM events \
+               WHERE position IS NULL ORDER BY seq LIMIT {SEQUENCE_BATCH}) AS ranked \
+         WHERE events.seq = ranked.seq"
+    ))
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
-fn after(position: Position) -> Condition {
-    Condition::any()
-        .add(Column::Txid.gt(position.txid))
-        .add(Condition::all().add(Column::Txid.eq(position.txid)).add(Column::Seq.gt(position.seq)))
-}
-
-/// Reads at most `limit` released events after `from`, in feed order.
+/// Reads at most `limit` events after `from`, in feed order.
 pub async fn read(
     db: &impl ConnectionTrait,
     filter: &EventFilter,
     from: Position,
     limit: u64,
 ) -> Result<Vec<FeedEvent>, StoreError> {
-    let mut select = Entity::find().filter(after(from)).filter(released(db));
+    let mut select = Entity::find().filter(Column::Position.gt(from.0));
     if let Scope::Subtree(_) = filter.scope {
         select = select.filter(Expr::col(Column::UnitId).in_subquery(unit_ids_in(&filter.scope)));
     }
@@ -141,16 +149,16 @@ pub async fn read(
     if !filter.types.is_empty() {
         select = select.filter(Column::Kind.is_in(filter.types.iter().map(String::as_str)));
     }
-    let models = select.order_by_asc(Column::Txid).order_by_asc(Column::Seq).limit(limit).all(db).await?;
+    let models = select.order_by_asc(Column::Position).limit(limit).all(db).await?;
     Ok(models.into_iter().map(to_event).collect())
 }
 
-/// The position of the last released event: where a consumer that wants only what happens from now
+/// The position of the last sequenced event: where a consumer that wants only what happens from now
 /// on starts.
 pub async fn head(db: &impl ConnectionTrait) -> Result<Position, StoreError> {
-    let last =
-        Entity::find().filter(released(db)).order_by_desc(Column::Txid).order_by_desc(Column::Seq).one(db).await?;
-    Ok(last.map(|model| Position { txid: model.txid, seq: model.seq }).unwrap_or_default())
+    let last: Option<Option<i64>> =
+        Entity::find().select_only().column_as(Column::Position.max(), "last").into_tuple().one(db).await?;
+    Ok(Position(last.flatten().unwrap_or(0)))
 }
 
 /// One event by id, released or not (a delivery names it once it was released).
@@ -160,7 +168,7 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<FeedEvent, Store
 
 fn to_event(model: Model) -> FeedEvent {
     FeedEvent {
-        position: Position { txid: model.txid, seq: model.seq },
+        position: Position(model.position.unwrap_or(0)),
         id: model.id,
         kind: model.kind,
         occurred_at: model.occurred_at,

@@ -140,8 +140,13 @@ fn snapshot(webhook: &Webhook) -> Value {
 }
 
 /// Registers a subscription. It receives the events released from now on.
-pub async fn create(db: &impl ConnectionTrait, actor: &Actor, new: NewWebhook) -> Result<Webhook, StoreError> {
+pub async fn create(
+    db: &(impl ConnectionTrait + TransactionTrait),
+    actor: &Actor,
+    new: NewWebhook,
+) -> Result<Webhook, StoreError> {
     let now = crate::now();
+    events::sequence(db).await?;
     let head = events::head(db).await?;
     let model = webhook::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -150,8 +155,7 @@ pub async fn create(db: &impl ConnectionTrait, actor: &Actor, new: NewWebhook) -
         types: Set(json!(new.types)),
         unit_id: Set(new.unit_id),
         active: Set(new.active),
-        cursor_txid: Set(head.txid),
-        cursor_seq: Set(head.seq),
+        cursor: Set(head.0),
         lease_token: Set(None),
         lease_until: Set(None),
         version: Set(1),
@@ -246,7 +250,7 @@ pub async fn claim(
         .exec(&tx)
         .await?;
     tx.commit().await?;
-    let cursor = Position { txid: model.cursor_txid, seq: model.cursor_seq };
+    let cursor = Position(model.cursor);
     let secret = model.secret.clone();
     Ok(Some(Claimed { webhook: to_domain(model)?, secret, cursor, lease: token }))
 }
@@ -279,6 +283,7 @@ pub async fn release(db: &impl ConnectionTrait, claimed: &Claimed) -> Result<(),
 /// Turns up to `limit` events after the subscription's cursor into deliveries and moves the cursor
 /// past them, in one transaction; returns how many events it read.
 pub async fn fan_out(db: &DatabaseConnection, claimed: &mut Claimed, limit: u64) -> Result<usize, StoreError> {
+    events::sequence(db).await?;
     let tx = db.begin().await?;
     let within = match claimed.webhook.unit_id {
         Some(unit_id) => Some(units::path_of(&tx, unit_id).await?),
@@ -294,8 +299,7 @@ pub async fn fan_out(db: &DatabaseConnection, claimed: &mut Claimed, limit: u64)
         id: Set(Uuid::now_v7()),
         webhook_id: Set(claimed.webhook.id),
         event_id: Set(event.id),
-        event_txid: Set(event.position.txid),
-        event_seq: Set(event.position.seq),
+        event_position: Set(event.position.0),
         status: Set(DeliveryStatus::Pending.as_str().to_owned()),
         attempts: Set(0),
         last_status_code: Set(None),
@@ -312,12 +316,8 @@ pub async fn fan_out(db: &DatabaseConnection, claimed: &mut Claimed, limit: u64)
         )
         .exec_without_returning(&tx)
         .await?;
-    let moved = Entity::update_many()
-        .col_expr(Column::CursorTxid, Expr::value(last.txid))
-        .col_expr(Column::CursorSeq, Expr::value(last.seq))
-        .filter(held(claimed))
-        .exec(&tx)
-        .await?;
+    let moved =
+        Entity::update_many().col_expr(Column::Cursor, Expr::value(last.0)).filter(held(claimed)).exec(&tx).await?;
     if moved.rows_affected != 1 {
         // The lease ran out and another process may be fanning out the same events: leave it to it.
         return Ok(0);
@@ -337,8 +337,7 @@ pub async fn next_pending(
     let head = webhook_delivery::Entity::find()
         .filter(D::WebhookId.eq(webhook_id))
         .filter(D::Status.eq(DeliveryStatus::Pending.as_str()))
-        .order_by_asc(D::EventTxid)
-        .order_by_asc(D::EventSeq)
+        .order_by_asc(D::EventPosition)
         .one(db)
         .await?;
     let Some(head) = head else { return Ok(None) };

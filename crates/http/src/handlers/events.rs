@@ -23,9 +23,8 @@ use crate::{AppState, Caller};
 pub const MAX_WAIT_SECONDS: u64 = 30;
 /// How many types one filter may name.
 const MAX_TYPES: usize = 50;
-/// How often a waiting reader looks again even without a notification: an event held back behind
-/// a transaction that was still running is released when that transaction ends, which sends no
-/// notification of its own when it published nothing.
+/// How often a waiting reader looks again even without a notification, in case one was lost (a
+/// listener reconnecting after the database restarted).
 const RECHECK: Duration = Duration::from_secs(1);
 
 /// One change, as the feed and webhooks publish it.
@@ -82,25 +81,19 @@ pub struct EventQuery {
     wait: Option<String>,
 }
 
-/// A cursor is a position: the writer's transaction id and the event's sequence number.
+/// A cursor is a position in the feed, as 8 bytes.
 pub fn encode_position(position: Position) -> String {
-    let mut bytes = position.txid.to_be_bytes().to_vec();
-    bytes.extend_from_slice(&position.seq.to_be_bytes());
-    URL_SAFE_NO_PAD.encode(bytes)
+    URL_SAFE_NO_PAD.encode(position.0.to_be_bytes())
 }
 
 fn decode_position(cursor: &str) -> Result<Position, ApiError> {
     let bad = || ApiError::BadRequest("the cursor is not one this server issued".to_owned());
-    let bytes: [u8; 16] = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?.try_into().map_err(|_| bad())?;
-    let (txid, seq) = bytes.split_at(8);
-    let position = Position {
-        txid: i64::from_be_bytes(txid.try_into().map_err(|_| bad())?),
-        seq: i64::from_be_bytes(seq.try_into().map_err(|_| bad())?),
-    };
-    if position.txid < 0 || position.seq < 0 {
+    let bytes: [u8; 8] = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad())?.try_into().map_err(|_| bad())?;
+    let position = i64::from_be_bytes(bytes);
+    if position < 0 {
         return Err(bad());
     }
-    Ok(position)
+    Ok(Position(position))
 }
 
 fn bounded(raw: Option<&str>, name: &str, range: std::ops::RangeInclusive<u64>, default: u64) -> Result<u64, ApiError> {
@@ -166,6 +159,7 @@ pub async fn list_events(
     let mut committed = state.store.watch_events();
     let found = loop {
         committed.borrow_and_update();
+        events::sequence(state.store.conn()).await?;
         let found = events::read(state.store.conn(), &filter, from, limit).await?;
         let left = deadline.saturating_duration_since(Instant::now());
         if !found.is_empty() || left.is_zero() {
@@ -187,10 +181,10 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_reject_garbage() {
-        let position = Position { txid: 7_412, seq: 93 };
+        let position = Position(7_412);
         assert_eq!(decode_position(&encode_position(position)).ok(), Some(position));
         assert!(decode_position("not-a-cursor").is_err());
-        assert!(decode_position(&URL_SAFE_NO_PAD.encode([0xff; 16])).is_err());
+        assert!(decode_position(&URL_SAFE_NO_PAD.encode([0xff; 8])).is_err());
     }
 
     #[test]

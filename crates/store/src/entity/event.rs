@@ -5,8 +5,8 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub seq: i64,
+    pub position: Option<i64>,
     pub id: Uuid,
-    pub txid: i64,
     #[sea_orm(column_name = "type")]
     pub kind: String,
     pub occurred_at: DateTimeUtc,
