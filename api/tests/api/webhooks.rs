@@ -12,7 +12,7 @@ use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
 
-use crate::helpers::{ADMIN_PASSWORD, TestApp, TestDb, body, id_of, problem, spawn_app_with};
+use crate::helpers::{ADMIN_PASSWORD, TestApp, TestDb, body, id_of, problem, settings_for, spawn_app_with, start};
 
 /// One request a receiver got.
 #[derive(Debug, Clone)]
@@ -193,6 +193,34 @@ async fn a_delivery_is_given_up_then_redelivered_by_hand() {
     let redeliver = format!("{deliveries}/{}/redeliver", id_of(&failed));
     assert_eq!(app.post(&redeliver, &app.admin, &json!({})).await.status(), 202);
     problem(app.post(&redeliver, &app.admin, &json!({})).await, 409).await;
+}
+
+/// Two servers share one PostgreSQL database, each running the worker: each event is delivered
+/// once, in order. (SQLite serves one process; on it this test has nothing to show.)
+#[tokio::test]
+async fn two_servers_on_one_database_deliver_each_event_once_and_in_order() {
+    if std::env::var("TEST_DATABASE_URL").is_err() {
+        return;
+    }
+    let app = spawn_app_with(quick).await;
+    let mut settings = settings_for(&app.database_url);
+    quick(&mut settings);
+    start(&settings).await;
+    let tree = app.tree().await;
+    let receiver = Receiver::start(0, Duration::ZERO).await;
+    subscribe(&app, &receiver.url, &["official.created"]).await;
+    let mut officials = Vec::new();
+    for n in 0..8 {
+        officials.push(official(&app, &tree.commune_a, &format!("05209000124{n}")).await);
+    }
+    let accepted = receiver.accepted(officials.len()).await;
+    let sent: Vec<String> = accepted
+        .iter()
+        .map(|r| serde_json::from_slice::<Value>(&r.body).unwrap()["data"]["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(sent, officials);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(receiver.received().len(), officials.len(), "no event delivered twice");
 }
 
 #[tokio::test]
