@@ -98,7 +98,6 @@ pub struct Attempt {
 #[derive(Debug, Clone)]
 pub struct Delivery {
     pub id: Uuid,
-    pub webhook_id: Uuid,
     pub event_id: Uuid,
     pub status: DeliveryStatus,
     pub attempts: i32,
@@ -457,7 +456,6 @@ pub async fn redeliver(
 fn to_delivery(model: webhook_delivery::Model, history: Vec<Attempt>) -> Result<Delivery, StoreError> {
     Ok(Delivery {
         id: model.id,
-        webhook_id: model.webhook_id,
         event_id: model.event_id,
         status: DeliveryStatus::parse(&model.status)?,
         attempts: model.attempts,
