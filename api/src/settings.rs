@@ -5,8 +5,10 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
+use dvc_http::DeliveryConfig;
 
 /// The database used when none is configured: an SQLite file under `./data/`.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/dvc.sqlite?mode=rwc";
@@ -26,6 +28,8 @@ pub struct Settings {
     pub pii_key: Option<[u8; 32]>,
     pub token_ttl_seconds: i64,
     pub log: String,
+    /// How webhooks are sent.
+    pub webhooks: DeliveryConfig,
 }
 
 impl std::fmt::Debug for Settings {
@@ -35,6 +39,7 @@ impl std::fmt::Debug for Settings {
             .field("database_url", &redact_url(&self.database_url))
             .field("token_ttl_seconds", &self.token_ttl_seconds)
             .field("log", &self.log)
+            .field("webhooks", &self.webhooks)
             .finish_non_exhaustive()
     }
 }
@@ -108,8 +113,39 @@ impl Settings {
         let log = get("DVC_LOG").unwrap_or_else(|| "info".to_owned());
         tracing_subscriber::EnvFilter::try_new(&log)
             .with_context(|| format!("DVC_LOG: `{log}` is not a log filter"))?;
-        Ok(Self { listen, database_url, admin_password, jwt_secret, pii_key, token_ttl_seconds, log })
+        let webhooks = webhook_settings(&get)?;
+        Ok(Self { listen, database_url, admin_password, jwt_secret, pii_key, token_ttl_seconds, log, webhooks })
     }
+}
+
+/// The `DVC_WEBHOOK_*` settings, each bounded.
+fn webhook_settings(get: &impl Fn(&str) -> Option<String>) -> anyhow::Result<DeliveryConfig> {
+    let defaults = DeliveryConfig::default();
+    let number = |name: &str, range: std::ops::RangeInclusive<u64>, default: u64| -> anyhow::Result<u64> {
+        match get(name) {
+            Some(raw) => raw.trim().parse::<u64>().ok().filter(|value| range.contains(value)).with_context(|| {
+                format!("{name}: `{raw}` is not a whole number from {} to {}", range.start(), range.end())
+            }),
+            None => Ok(default),
+        }
+    };
+    let allow_private = match get("DVC_WEBHOOK_ALLOW_PRIVATE").as_deref().map(str::trim) {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => bail!("DVC_WEBHOOK_ALLOW_PRIVATE: `{other}` is not true or false"),
+    };
+    let seconds = |duration: std::time::Duration| duration.as_secs();
+    let millis = |duration: std::time::Duration| u64::try_from(duration.as_millis()).unwrap_or(u64::MAX);
+    Ok(DeliveryConfig {
+        allow_private,
+        timeout: Duration::from_secs(number("DVC_WEBHOOK_TIMEOUT_SECONDS", 1..=60, seconds(defaults.timeout))?),
+        retry_base: Duration::from_millis(number(
+            "DVC_WEBHOOK_RETRY_BASE_MS",
+            100..=3_600_000,
+            millis(defaults.retry_base),
+        )?),
+        give_up: Duration::from_secs(number("DVC_WEBHOOK_GIVE_UP_SECONDS", 1..=604_800, seconds(defaults.give_up))?),
+    })
 }
 
 /// A 32-byte key written as 64 hexadecimal digits.
@@ -170,6 +206,10 @@ mod tests {
         assert!(error_of(&[("DVC_TOKEN_TTL_SECONDS", "5")]).starts_with("DVC_TOKEN_TTL_SECONDS"));
         assert!(error_of(&[("DVC_LOG", "info,[")]).starts_with("DVC_LOG"));
         assert!(error_of(&[("DVC_PII_KEY", "abcd")]).starts_with("DVC_PII_KEY"));
+        assert!(error_of(&[("DVC_WEBHOOK_ALLOW_PRIVATE", "yes")]).starts_with("DVC_WEBHOOK_ALLOW_PRIVATE"));
+        assert!(error_of(&[("DVC_WEBHOOK_TIMEOUT_SECONDS", "0")]).starts_with("DVC_WEBHOOK_TIMEOUT_SECONDS"));
+        assert!(error_of(&[("DVC_WEBHOOK_RETRY_BASE_MS", "5")]).starts_with("DVC_WEBHOOK_RETRY_BASE_MS"));
+        assert!(error_of(&[("DVC_WEBHOOK_GIVE_UP_SECONDS", "x")]).starts_with("DVC_WEBHOOK_GIVE_UP_SECONDS"));
     }
 
     #[test]

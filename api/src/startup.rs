@@ -18,6 +18,8 @@ const SHUTDOWN_SECONDS: u64 = 30;
 pub struct Application {
     port: u16,
     server: Server,
+    /// The webhook worker and the listener for other processes' commits, stopped with the server.
+    background: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Application {
@@ -74,13 +76,25 @@ impl Application {
         let listener = TcpListener::bind(settings.listen)
             .with_context(|| format!("DVC_LISTEN: cannot bind {}", settings.listen))?;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState { store, tokens, metrics: Metrics::default() });
+        let background = vec![
+            tokio::spawn({
+                let store = store.clone();
+                async move { store.listen().await }
+            }),
+            tokio::spawn(dvc_http::run_deliveries(store.clone(), settings.webhooks.clone())),
+        ];
+        let state = web::Data::new(AppState {
+            store,
+            tokens,
+            metrics: Metrics::default(),
+            delivery: settings.webhooks.clone(),
+        });
         let server = HttpServer::new(move || dvc_http::app(state.clone()))
             .listen(listener)?
             .shutdown_timeout(SHUTDOWN_SECONDS)
             .run();
         tracing::info!(address = %settings.listen, port, "listening");
-        Ok(Self { port, server })
+        Ok(Self { port, server, background })
     }
 
     pub fn port(&self) -> u16 {
@@ -89,7 +103,13 @@ impl Application {
 
     /// Serves until SIGINT or SIGTERM, then lets in-flight requests finish.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        // A delivery cut off here is still pending in the database, and is sent again once the
+        // subscription's lease runs out.
+        for task in self.background {
+            task.abort();
+        }
+        served
     }
 }
 

@@ -11,6 +11,7 @@ mod m20261127_000005_login_attempts;
 mod m20261129_000006_citizen_accounts;
 mod m20261129_000007_report_snapshots;
 mod m20261129_000008_name_search;
+mod m20261129_000009_events_webhooks;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000006_citizen_accounts::Migration),
             Box::new(m20261129_000007_report_snapshots::Migration),
             Box::new(m20261129_000008_name_search::Migration),
+            Box::new(m20261129_000009_events_webhooks::Migration),
         ]
     }
 }

@@ -43,7 +43,12 @@ async fn readiness_fails_while_the_database_is_unreachable() {
     let (_db, url) = TestDb::create().await;
     let store = Store::open(&url, None).await.unwrap();
     let tokens = TokenKeys::load(&store, None, 900).await.unwrap();
-    let state = actix_web::web::Data::new(AppState { store: store.clone(), tokens, metrics: Metrics::default() });
+    let state = actix_web::web::Data::new(AppState {
+        store: store.clone(),
+        tokens,
+        metrics: Metrics::default(),
+        delivery: Default::default(),
+    });
     let service = init_service(dvc_http::app(state)).await;
     assert_eq!(call_service(&service, TestRequest::get().uri("/readyz").to_request()).await.status(), 200);
     store.close().await.unwrap();

@@ -6,6 +6,7 @@
 pub mod citizen;
 pub mod directive;
 pub mod error;
+pub mod feed;
 pub mod grant;
 pub mod official;
 pub mod person;

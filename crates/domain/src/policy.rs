@@ -75,6 +75,10 @@ pub enum Action {
     ReadReport,
     /// Freezing a monthly report: the Service Center's report to the province.
     FreezeReport,
+    /// Reading the change feed of the caller's subtree.
+    ReadEvents,
+    /// Registering webhooks and redelivering their deliveries: the Service Center's configuration.
+    ManageWebhooks,
 }
 
 /// Why an attempt is refused. The two are told apart on purpose: a role that may never act gets
@@ -123,6 +127,7 @@ impl Principal {
             (Role::Manager, Action::ReadCitizenAccount | Action::VoidCitizenAccount) => true,
             (Role::Clerk, Action::RecordCitizenAccount | Action::ReadCitizenAccount) => true,
             (Role::Integration, Action::ReadOfficial | Action::RecordCitizenAccount) => true,
+            (Role::Manager | Role::Integration, Action::ReadEvents) => true,
             _ => false,
         }
     }
@@ -193,6 +198,18 @@ mod tests {
         assert_eq!(may(Role::Manager, Action::VoidCitizenAccount), Ok(()));
         assert_eq!(may(Role::Clerk, Action::VoidCitizenAccount), Err(Denied::RoleNotAllowed));
         assert_eq!(may(Role::Manager, Action::RevealCitizenAccount), Err(Denied::RoleNotAllowed));
+    }
+
+    #[test]
+    fn the_feed_is_read_by_managers_and_service_accounts_and_webhooks_are_the_admins() {
+        let unit = UnitPath::root(Uuid::now_v7());
+        let may =
+            |role: Role, action: Action| principal(role, Scope::Subtree(unit.clone())).authorize(action, Some(&unit));
+        assert_eq!(may(Role::Manager, Action::ReadEvents), Ok(()));
+        assert_eq!(may(Role::Integration, Action::ReadEvents), Ok(()));
+        assert_eq!(may(Role::Clerk, Action::ReadEvents), Err(Denied::RoleNotAllowed));
+        assert_eq!(may(Role::Viewer, Action::ReadEvents), Err(Denied::RoleNotAllowed));
+        assert_eq!(may(Role::Manager, Action::ManageWebhooks), Err(Denied::RoleNotAllowed));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 mod auth;
 mod canonical;
+mod delivery;
 mod doc;
 mod error;
 mod extract;
@@ -26,6 +27,7 @@ use handlers::BearerSecurity;
 
 pub use auth::password;
 pub use auth::{Caller, TokenKeys};
+pub use delivery::{DeliveryConfig, run as run_deliveries};
 pub use error::{ApiError, Problem};
 pub use metrics::Metrics;
 
@@ -35,6 +37,7 @@ pub struct AppState {
     pub store: Store,
     pub tokens: TokenKeys,
     pub metrics: Metrics,
+    pub delivery: DeliveryConfig,
 }
 
 /// The largest CSV or spreadsheet upload accepted.
@@ -61,6 +64,8 @@ pub const UPLOAD_LIMIT: usize = 16 * 1024 * 1024;
         (name = "support", description = "Support requests from units to the Service Center"),
         (name = "reports", description = "Monthly reports and their frozen snapshots"),
         (name = "audit", description = "The audit trail"),
+        (name = "events", description = "The change feed: every change, in commit order"),
+        (name = "webhooks", description = "Signed pushes of the change feed to other systems"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

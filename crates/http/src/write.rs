@@ -21,6 +21,8 @@ pub async fn in_transaction<T>(
     let tx = store.begin().await?;
     let value = work(&tx).await?;
     tx.commit().await.map_err(dvc_store::StoreError::from)?;
+    // Readers of the change feed waiting in this process look again.
+    store.committed();
     Ok(value)
 }
 

@@ -268,7 +268,9 @@ async fn record_chunk(
     let changes = fresh
         .iter()
         .filter(|(id, _, _)| inserted.contains(id))
-        .map(|(id, _, new)| Change::created("citizen_account.create", ENTITY, *id, new_snapshot(new)))
+        .map(|(id, _, new)| {
+            Change::created("citizen_account.create", ENTITY, *id, new_snapshot(new)).in_unit(new.unit_id)
+        })
         .collect();
     audit::record_many(db, actor, changes).await?;
     Ok(answers)
@@ -368,8 +370,9 @@ pub async fn void(
     }
     counters::add(db, vec![Delta::of_record(&before, -1)]).await?;
     let after = get(db, pii, id).await?;
-    audit::record(db, actor, Change::update("citizen_account.void", ENTITY, id, snapshot(&before), snapshot(&after)))
-        .await?;
+    let change =
+        Change::update("citizen_account.void", ENTITY, id, snapshot(&before), snapshot(&after)).in_unit(after.unit_id);
+    audit::record(db, actor, change).await?;
     Ok(after)
 }
 

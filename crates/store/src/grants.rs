@@ -170,7 +170,8 @@ pub async fn create(db: &impl ConnectionTrait, actor: &Actor, new: NewGrant) -> 
     .insert(db)
     .await?;
     let grant = to_domain(model)?;
-    let change = Change::created("grant.create", ENTITY, grant.id, snapshot(&grant));
+    let change = Change::created("grant.create", ENTITY, grant.id, snapshot(&grant))
+        .in_unit(unit_of_official(db, grant.official_id).await?);
     audit::record(db, actor, change).await?;
     Ok(grant)
 }
@@ -195,9 +196,16 @@ pub async fn revoke(
         .col_expr(Column::RevokeReason, Expr::value(reason));
     versioned::apply(db, update, id, before.version).await?;
     let after = get(db, id).await?;
-    let change = Change::update("grant.revoke", ENTITY, id, snapshot(&before), snapshot(&after));
+    let change = Change::update("grant.revoke", ENTITY, id, snapshot(&before), snapshot(&after))
+        .in_unit(unit_of_official(db, after.official_id).await?);
     audit::record(db, actor, change).await?;
     Ok(after)
+}
+
+/// The unit a grant belongs to: its official's.
+async fn unit_of_official(db: &impl ConnectionTrait, official_id: Uuid) -> Result<Uuid, StoreError> {
+    let official = official::Entity::find_by_id(official_id).one(db).await?.ok_or(StoreError::NotFound)?;
+    Ok(official.unit_id)
 }
 
 /// Revokes every unrevoked grant of an official (when it is deactivated), with `reason`.

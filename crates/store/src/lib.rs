@@ -8,6 +8,7 @@ pub mod counters;
 pub mod directives;
 mod entity;
 mod error;
+pub mod events;
 pub mod grants;
 pub mod idempotency;
 pub mod keys;
@@ -25,7 +26,9 @@ pub mod throttle;
 pub mod units;
 pub mod users;
 mod versioned;
+pub mod webhooks;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use dvc_migrations::{Migrator, MigratorTrait};
@@ -42,6 +45,8 @@ pub use sea_orm::{ConnectionTrait as Connection, DatabaseTransaction as Tx};
 pub struct Store {
     db: DatabaseConnection,
     pii: PiiKey,
+    /// Moves on whenever events may have committed, for the readers that wait for them.
+    committed: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 /// Rows per multi-row INSERT: well under the bind-parameter limits of SQLite (32,766) and
@@ -60,7 +65,43 @@ impl Store {
         let db = connect(url).await?;
         Migrator::up(&db, None).await?;
         let pii = pii::load(&db, pii_key).await?;
-        Ok(Self { db, pii })
+        Ok(Self { db, pii, committed: Arc::new(tokio::sync::watch::channel(0).0) })
+    }
+
+    /// A receiver that wakes when events may have committed: in this process (see
+    /// [`Store::committed`]) or, on PostgreSQL once [`Store::listen`] runs, in any process.
+    pub fn watch_events(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.committed.subscribe()
+    }
+
+    /// Tells this process's waiting readers that a transaction committed.
+    pub fn committed(&self) {
+        self.committed.send_modify(|count| *count = count.wrapping_add(1));
+    }
+
+    /// On PostgreSQL, listens for the notification every transaction that publishes events sends
+    /// at commit, so that readers in this process wake for the writes of every process. Runs until
+    /// the process ends, reconnecting after a lost connection.
+    pub async fn listen(&self) {
+        use sea_orm::sqlx::postgres::PgListener;
+        if self.db.get_database_backend() != sea_orm::DbBackend::Postgres {
+            return;
+        }
+        loop {
+            let listened = async || -> Result<(), sea_orm::sqlx::Error> {
+                let mut listener = PgListener::connect_with(self.db.get_postgres_connection_pool()).await?;
+                listener.listen(events::CHANNEL).await?;
+                loop {
+                    listener.recv().await?;
+                    self.committed();
+                }
+            };
+            if let Err(error) = listened().await {
+                tracing::warn!(%error, "listening for committed events failed; listening again shortly");
+            }
+            // Readers also look again on their own every second, so a pause here loses nothing.
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
     }
 
     /// Whether the database answers.

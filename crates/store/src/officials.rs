@@ -165,7 +165,7 @@ pub async fn create(
     .insert(db)
     .await?;
     let official = to_domain(pii, model)?;
-    let change = Change::created("official.create", ENTITY, official.id, snapshot(&official));
+    let change = Change::created("official.create", ENTITY, official.id, snapshot(&official)).in_unit(official.unit_id);
     audit::record(db, actor, change).await?;
     Ok(official)
 }
@@ -253,7 +253,7 @@ async fn finish_update(
 ) -> Result<Official, StoreError> {
     versioned::apply(db, update, before.id, before.version).await?;
     let after = get(db, pii, before.id).await?;
-    let change = Change::update(action, ENTITY, before.id, snapshot(&before), snapshot(&after));
+    let change = Change::update(action, ENTITY, before.id, snapshot(&before), snapshot(&after)).in_unit(after.unit_id);
     audit::record(db, actor, change).await?;
     Ok(after)
 }

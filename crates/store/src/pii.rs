@@ -223,6 +223,7 @@ pub async fn rotate(
         action: "pii_key.rotate",
         entity: "pii_key",
         entity_id: None,
+        unit_id: None,
         before: None,
         after: Some(json!({
             "officials": resealed.officials,

@@ -234,11 +234,12 @@ pub async fn apply(
         .iter()
         .map(|unit| {
             let after = json!({"code": unit.code, "name": unit.name, "kind": unit.kind, "parent_id": unit.parent_id, "valid_from": unit.valid_from});
-            Change::created("unit.create", ENTITY, unit.id, after)
+            Change::created("unit.create", ENTITY, unit.id, after).in_unit(unit.id)
         })
         .collect();
     changes.extend(plan.closed.iter().map(|id| {
         Change::update("unit.close", ENTITY, *id, json!({"valid_to": null}), json!({"valid_to": tree.reform}))
+            .in_unit(*id)
     }));
     audit::record_many(db, actor, changes).await?;
     Ok(ReorganisationSummary {

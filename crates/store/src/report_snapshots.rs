@@ -72,7 +72,8 @@ pub async fn create(
         "sha256": snapshot.sha256,
         "amends": snapshot.amends,
     });
-    audit::record(db, actor, Change::created("report_snapshot.create", ENTITY, snapshot.id, after)).await?;
+    let change = Change::created("report_snapshot.create", ENTITY, snapshot.id, after).in_unit(snapshot.unit_id);
+    audit::record(db, actor, change).await?;
     Ok(snapshot)
 }
 

@@ -140,7 +140,7 @@ pub async fn create(
     .await?;
     insert_entries(db, pii, id, &new.entries).await?;
     let roster = to_domain(model, Some(new.entries))?;
-    let change = Change::created("roster.create", ENTITY, id, snapshot(&roster));
+    let change = Change::created("roster.create", ENTITY, id, snapshot(&roster)).in_unit(roster.unit_id);
     audit::record(db, actor, change).await?;
     Ok(roster)
 }
@@ -235,7 +235,7 @@ async fn transition(
 ) -> Result<Roster, StoreError> {
     versioned::apply(db, update, before.id, before.version).await?;
     let after = summary(db, before.id).await?;
-    let change = Change::update(action, ENTITY, before.id, snapshot(&before), snapshot(&after));
+    let change = Change::update(action, ENTITY, before.id, snapshot(&before), snapshot(&after)).in_unit(after.unit_id);
     audit::record(db, actor, change).await?;
     Ok(after)
 }
@@ -296,6 +296,7 @@ pub async fn discard(
         action: "roster.discard",
         entity: ENTITY,
         entity_id: Some(id),
+        unit_id: Some(before.unit_id),
         before: Some(snapshot(&before)),
         after: None,
     };

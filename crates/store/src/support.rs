@@ -97,7 +97,8 @@ pub async fn open(
     .insert(db)
     .await?;
     let request = to_domain(model, Vec::new())?;
-    let change = Change::created("support_request.create", ENTITY, request.id, snapshot(&request));
+    let change =
+        Change::created("support_request.create", ENTITY, request.id, snapshot(&request)).in_unit(request.unit_id);
     audit::record(db, actor, change).await?;
     Ok(request)
 }
@@ -117,7 +118,8 @@ pub async fn update(
         .col_expr(Column::Status, Expr::value(changes.status.unwrap_or(before.status).as_str()));
     versioned::apply(db, update, id, before.version).await?;
     let after = get(db, id).await?;
-    let change = Change::update("support_request.update", ENTITY, id, snapshot(&before), snapshot(&after));
+    let change = Change::update("support_request.update", ENTITY, id, snapshot(&before), snapshot(&after))
+        .in_unit(after.unit_id);
     audit::record(db, actor, change).await?;
     Ok(after)
 }
@@ -151,6 +153,7 @@ pub async fn comment(
         action: "support_request.comment",
         entity: ENTITY,
         entity_id: Some(id),
+        unit_id: Some(before.unit_id),
         before: Some(snapshot(&before)),
         after: Some(json!({ "comment_id": comment_id })),
     };

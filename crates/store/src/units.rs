@@ -298,7 +298,7 @@ pub async fn create(db: &impl ConnectionTrait, actor: &Actor, new: NewUnit) -> R
     .await?;
     replace_successors(db, id, &new.successor_ids).await?;
     let unit = hydrate(db, vec![model]).await?.pop().ok_or(StoreError::NotFound)?;
-    let change = Change::created("unit.create", ENTITY, id, snapshot(&unit));
+    let change = Change::created("unit.create", ENTITY, id, snapshot(&unit)).in_unit(id);
     audit::record(db, actor, change).await?;
     Ok(unit)
 }
@@ -382,7 +382,7 @@ pub async fn update(
         .col_expr(Column::ValidTo, Expr::value(validity.to()));
     versioned::apply(db, update, id, before.version).await?;
     let after = get(db, id).await?;
-    let change = Change::update("unit.update", ENTITY, id, snapshot(&before), snapshot(&after));
+    let change = Change::update("unit.update", ENTITY, id, snapshot(&before), snapshot(&after)).in_unit(id);
     audit::record(db, actor, change).await?;
     Ok(after)
 }
@@ -417,6 +417,7 @@ pub async fn delete(
         action: "unit.delete",
         entity: ENTITY,
         entity_id: Some(id),
+        unit_id: Some(id),
         before: Some(snapshot(&before)),
         after: None,
     };
@@ -535,6 +536,7 @@ fn import_change(action: &'static str, id: Uuid, before: Option<&unit::Model>, e
         action,
         entity: ENTITY,
         entity_id: Some(id),
+        unit_id: Some(id),
         before: before.map(|model| json!({ "name": model.name, "category": model.category })),
         after: Some(json!({ "code": entry.code.as_str(), "name": entry.name.as_str(), "category": entry.category })),
     }

@@ -6,7 +6,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, UpdateMany
 use uuid::Uuid;
 
 use crate::StoreError;
-use crate::entity::{directive, grant, official, roster, support_request, unit, user};
+use crate::entity::{directive, grant, official, roster, support_request, unit, user, webhook};
 
 /// A table whose rows are versioned: an id, a version and the moment of the last change.
 pub(crate) trait Versioned: EntityTrait {
@@ -31,7 +31,7 @@ macro_rules! versioned {
     )+};
 }
 
-versioned!(directive, grant, official, roster, support_request, unit, user);
+versioned!(directive, grant, official, roster, support_request, unit, user, webhook);
 
 /// Refuses a write whose caller read another version than `current` (`If-Match`).
 pub(crate) fn expect(current: i64, expected: Option<i64>) -> Result<(), StoreError> {

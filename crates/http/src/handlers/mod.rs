@@ -5,6 +5,7 @@ mod audit;
 mod auth;
 mod citizen_accounts;
 mod directives;
+mod events;
 mod files;
 mod grants;
 mod officials;
@@ -17,6 +18,9 @@ mod scope;
 mod support;
 mod units;
 mod users;
+mod webhooks;
+
+pub(crate) use events::EventResponse;
 
 use utoipa::Modify;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -87,7 +91,16 @@ pub fn api_v1(config: &mut ServiceConfig) {
         .service(report_snapshots::list_report_snapshots)
         .service(report_snapshots::create_report_snapshot)
         .service(report_snapshots::get_report_snapshot)
-        .service(audit::list_audit_events);
+        .service(audit::list_audit_events)
+        .service(audit::list_audit_events)
+        .service(events::list_events)
+        .service(webhooks::list_webhooks)
+        .service(webhooks::create_webhook)
+        .service(webhooks::get_webhook)
+        .service(webhooks::patch_webhook)
+        .service(webhooks::delete_webhook)
+        .service(webhooks::list_webhook_deliveries)
+        .service(webhooks::redeliver_webhook_delivery);
 }
 
 /// Routes for operators, outside the versioned API.
