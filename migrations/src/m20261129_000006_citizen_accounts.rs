@@ -110,6 +110,8 @@ impl MigrationTrait for Migration {
             // One desk event is recorded once: the same citizen, kind, official and moment is a re-send.
             "CREATE UNIQUE INDEX ux_citizen_accounts_event ON citizen_accounts \
              (id_number_hash, account_kind, official_id, registered_at) WHERE voided_at IS NULL",
+            // Every record of one citizen: duplicate checks and the `id_number` lookup.
+            "CREATE INDEX ix_citizen_accounts_id_number ON citizen_accounts (id_number_hash)",
             // The list's order, and its order within one unit or one official.
             "CREATE INDEX ix_citizen_accounts_registered ON citizen_accounts (registered_at, id)",
             "CREATE INDEX ix_citizen_accounts_unit ON citizen_accounts (unit_id, registered_at, id)",

@@ -179,15 +179,22 @@ impl Key {
     }
 }
 
-/// The live records that share a key with any of `candidates`, by key.
+/// The records that share a key with the given ID-number fingerprints or (source, reference)
+/// pairs, by key. Each condition is one the indexes answer, so the cost does not grow with the table.
 async fn existing_keys(
     db: &impl ConnectionTrait,
     hashes: Vec<String>,
-    references: Vec<String>,
+    references: Vec<(RecordSource, String)>,
 ) -> Result<HashMap<Key, Uuid>, StoreError> {
     let mut matching = Condition::any().add(Column::IdNumberHash.is_in(hashes));
-    if !references.is_empty() {
-        matching = matching.add(Column::ExternalRef.is_in(references));
+    for source in RecordSource::ALL {
+        let of_source: Vec<&String> =
+            references.iter().filter(|(from, _)| from == source).map(|(_, reference)| reference).collect();
+        if !of_source.is_empty() {
+            matching = matching.add(
+                Condition::all().add(Column::Source.eq(source.as_str())).add(Column::ExternalRef.is_in(of_source)),
+            );
+        }
     }
     let models = Entity::find().filter(matching).all(db).await?;
     let mut keys = HashMap::new();
@@ -229,7 +236,7 @@ async fn record_chunk(
     records: Vec<NewCitizenAccount>,
 ) -> Result<Vec<Recorded>, StoreError> {
     let hashes: Vec<String> = records.iter().map(|new| pii.fingerprint(new.id_number.as_str())).collect();
-    let references = records.iter().filter_map(|new| new.external_ref.clone()).collect();
+    let references = records.iter().filter_map(|new| Some((new.source, new.external_ref.clone()?))).collect();
     let mut taken = existing_keys(db, hashes.clone(), references).await?;
     let now = crate::now();
     let mut answers = Vec::with_capacity(records.len());
@@ -287,7 +294,7 @@ async fn settle_lost_races(
     let lost: Vec<&(Uuid, String, NewCitizenAccount)> =
         fresh.iter().filter(|(id, _, _)| !inserted.contains(id)).collect();
     let hashes = lost.iter().map(|(_, hash, _)| hash.clone()).collect();
-    let references = lost.iter().filter_map(|(_, _, new)| new.external_ref.clone()).collect();
+    let references = lost.iter().filter_map(|(_, _, new)| Some((new.source, new.external_ref.clone()?))).collect();
     let taken = existing_keys(db, hashes, references).await?;
     for (id, hash, new) in lost {
         let keys = Key::of_new(hash, new);
