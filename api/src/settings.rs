@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use dvc_http::DeliveryConfig;
+use dvc_http::password::HashGate;
 
 /// The database used when none is configured: an SQLite file under `./data/`.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/dvc.sqlite?mode=rwc";
@@ -30,6 +31,8 @@ pub struct Settings {
     pub log: String,
     /// How webhooks are sent.
     pub webhooks: DeliveryConfig,
+    /// How many password hashes run at once and wait (`DVC_PASSWORD_HASHES`, `DVC_PASSWORD_QUEUE`).
+    pub password_hashing: HashGate,
 }
 
 impl std::fmt::Debug for Settings {
@@ -114,8 +117,34 @@ impl Settings {
         tracing_subscriber::EnvFilter::try_new(&log)
             .with_context(|| format!("DVC_LOG: `{log}` is not a log filter"))?;
         let webhooks = webhook_settings(&get)?;
-        Ok(Self { listen, database_url, admin_password, jwt_secret, pii_key, token_ttl_seconds, log, webhooks })
+        let password_hashing = hashing_settings(&get)?;
+        Ok(Self {
+            listen,
+            database_url,
+            admin_password,
+            jwt_secret,
+            pii_key,
+            token_ttl_seconds,
+            log,
+            webhooks,
+            password_hashing,
+        })
     }
+}
+
+/// `DVC_PASSWORD_HASHES` (hashes at once, default: one per core) and `DVC_PASSWORD_QUEUE` (requests
+/// waiting for one, default: four per core).
+fn hashing_settings(get: &impl Fn(&str) -> Option<String>) -> anyhow::Result<HashGate> {
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+    let count = |name: &str, range: std::ops::RangeInclusive<usize>, default: usize| -> anyhow::Result<usize> {
+        match get(name) {
+            Some(raw) => raw.trim().parse::<usize>().ok().filter(|value| range.contains(value)).with_context(|| {
+                format!("{name}: `{raw}` is not a whole number from {} to {}", range.start(), range.end())
+            }),
+            None => Ok(default),
+        }
+    };
+    Ok(HashGate::new(count("DVC_PASSWORD_HASHES", 1..=64, cores)?, count("DVC_PASSWORD_QUEUE", 0..=1024, 4 * cores)?))
 }
 
 /// The `DVC_WEBHOOK_*` settings, each bounded.

@@ -88,6 +88,7 @@ impl Application {
             tokens,
             metrics: Metrics::default(),
             delivery: settings.webhooks.clone(),
+            hashing: settings.password_hashing.clone(),
         });
         let server = HttpServer::new(move || dvc_http::app(state.clone()))
             .listen(listener)?

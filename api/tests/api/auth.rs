@@ -290,3 +290,34 @@ async fn an_admin_clears_a_login_lockout() {
     let unlock = events["items"].as_array().unwrap().iter().find(|event| event["action"] == "user.unlock").unwrap();
     assert_eq!(unlock["before"]["failed_logins"], 5);
 }
+
+/// A flood of logins meets a bound: one hash at a time and one waiting here; the rest are told at
+/// once to come back (503 with Retry-After) instead of queueing without end, and the server keeps
+/// answering everything else.
+#[tokio::test]
+async fn a_login_flood_is_refused_politely_beyond_the_hashing_queue() {
+    let app = crate::helpers::spawn_app_with(|settings| {
+        settings.password_hashing = dvc_http::password::HashGate::new(1, 1);
+    })
+    .await;
+    let attempt = || {
+        app.client
+            .post(app.url("/api/v1/auth/token"))
+            .json(&serde_json::json!({"username": "admin", "password": crate::helpers::ADMIN_PASSWORD}))
+            .send()
+    };
+    let mut flood = tokio::task::JoinSet::new();
+    for _ in 0..12 {
+        flood.spawn(attempt());
+    }
+    let answers: Vec<_> = flood.join_all().await;
+    let statuses: Vec<u16> = answers.iter().map(|answer| answer.as_ref().unwrap().status().as_u16()).collect();
+    assert!(statuses.iter().all(|status| matches!(status, 200 | 503)), "{statuses:?}");
+    assert!(statuses.contains(&200), "{statuses:?}");
+    let refused = answers.into_iter().map(Result::unwrap).find(|answer| answer.status() == 503).expect("a refusal");
+    assert_eq!(refused.headers()["retry-after"], "1");
+    let problem = crate::helpers::problem(refused, 503).await;
+    assert_eq!(problem["title"], "Busy");
+    assert_eq!(app.get("/api/v1/auth/me", &app.admin).await.status(), 200, "other requests are answered");
+    assert_eq!(attempt().await.unwrap().status(), 200, "once the flood is over, logins go through");
+}

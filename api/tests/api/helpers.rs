@@ -75,6 +75,7 @@ pub fn settings_for(database_url: &str) -> Settings {
         log: "warn".to_owned(),
         // Tests send webhooks to receivers on 127.0.0.1.
         webhooks: dvc_http::DeliveryConfig { allow_private: true, ..dvc_http::DeliveryConfig::default() },
+        password_hashing: dvc_http::password::HashGate::new(2, 64),
     }
 }
 

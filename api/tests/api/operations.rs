@@ -48,6 +48,7 @@ async fn readiness_fails_while_the_database_is_unreachable() {
         tokens,
         metrics: Metrics::default(),
         delivery: Default::default(),
+        hashing: dvc_http::password::HashGate::new(1, 1),
     });
     let service = init_service(dvc_http::app(state)).await;
     assert_eq!(call_service(&service, TestRequest::get().uri("/readyz").to_request()).await.status(), 200);

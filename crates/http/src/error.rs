@@ -72,6 +72,9 @@ pub enum ApiError {
     Validation(Vec<FieldError>),
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// Too much expensive work waits already (password hashes); the client should come back.
+    #[error("busy")]
+    Busy,
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -98,6 +101,7 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => ("too-many-requests", "Too many attempts"),
             ApiError::Validation(_) => ("validation", "Invalid values"),
             ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
+            ApiError::Busy => ("busy", "Busy"),
             ApiError::Internal(_) => ("internal", "Internal error"),
         }
     }
@@ -134,6 +138,9 @@ impl ApiError {
             ApiError::TooManyRequests { .. } => "too many failed attempts; wait before trying again".to_owned(),
             ApiError::Validation(_) => "some values are invalid; see errors".to_owned(),
             ApiError::Unavailable(_) => "the database is unreachable; retry shortly".to_owned(),
+            ApiError::Busy => {
+                "too many requests are waiting for the same work; retry after Retry-After seconds".to_owned()
+            }
             ApiError::Internal(_) => "an unexpected error occurred; it has been logged".to_owned(),
         }
     }
@@ -165,7 +172,7 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -183,7 +190,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized => {
                 response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
-            ApiError::Unavailable(_) => {
+            ApiError::Unavailable(_) | ApiError::Busy => {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
             }
             ApiError::TooManyRequests { retry_after } => {

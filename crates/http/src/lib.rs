@@ -38,6 +38,8 @@ pub struct AppState {
     pub tokens: TokenKeys,
     pub metrics: Metrics,
     pub delivery: DeliveryConfig,
+    /// The bound on password hashes running and waiting.
+    pub hashing: password::HashGate,
 }
 
 /// The largest CSV or spreadsheet upload accepted.

@@ -75,7 +75,7 @@ pub async fn issue_token(
         Some((user, hash)) => (Some(user), Some(hash)),
         None => (None, None),
     };
-    let matches = password::verify(secret, hash).await?;
+    let matches = password::verify(&state.hashing, secret, hash).await?;
     let Some(user) = user.filter(|user| matches && user.active) else {
         for (key, limit) in keys.limits() {
             throttle::record_failure(state.store.conn(), key, limit, now).await?;

@@ -110,4 +110,10 @@ pub enum IssuingToken {
         content_type = PROBLEM
     )]
     TooManyRequests(Problem),
+    #[response(
+        status = 503,
+        description = "Too many logins wait for a password check already; retry after the Retry-After seconds",
+        content_type = PROBLEM
+    )]
+    Busy(Problem),
 }
