@@ -580,3 +580,25 @@ async fn name_search_uses_a_trigram_index() {
     let uses_index = text.contains("ix_citizen_accounts_name_trigram") || text.contains("VIRTUAL TABLE INDEX 0:L");
     assert!(uses_index, "{text}");
 }
+
+/// The same key sent twice at the same instant records once: the second request either waits for
+/// the first and gets its answer (SQLite serialises writers) or meets the key stored by a
+/// transaction still running and is refused with 409 (PostgreSQL).
+#[tokio::test]
+async fn the_same_key_at_the_same_instant_records_once() {
+    let app = spawn_app().await;
+    let desk = desk(&app).await;
+    let send = || {
+        app.request(Method::POST, "/api/v1/citizen-accounts", &desk.clerk)
+            .header("idempotency-key", "desk-43")
+            .json(&record("052185000001", "failed"))
+            .send()
+    };
+    let (a, b) = tokio::join!(send(), send());
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let replayed = |response: &reqwest::Response| response.headers().contains_key("idempotent-replayed");
+    let mut answers = vec![(a.status().as_u16(), replayed(&a)), (b.status().as_u16(), replayed(&b))];
+    answers.sort_unstable();
+    assert!(answers == vec![(201, false), (201, true)] || answers == vec![(201, false), (409, false)], "{answers:?}");
+    assert_eq!(ids(&body(app.get("/api/v1/citizen-accounts", &app.admin).await).await).len(), 1);
+}
