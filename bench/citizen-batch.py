@@ -8,34 +8,14 @@ numbers, fingerprints the ID number, enforces uniqueness, writes an audit event 
 
     python3 bench/citizen-batch.py [BATCHES]    (default 5; needs: cargo build --release -p dvc-api)
 """
-import json, os, statistics, subprocess, sys, tempfile, time, urllib.request
+import json, os, statistics, subprocess, sys, tempfile, time
+
+from common import Server
 
 BATCHES = int(sys.argv[1]) if len(sys.argv) > 1 else 5
 RECORDS = 10_000
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BINARY = os.path.join(ROOT, "target", "release", "dvc-api")
 ADDRESS = "127.0.0.1:18182"
-PASSWORD = "benchmark-password"
 PG = "postgres://postgres@127.0.0.1:5432"
-
-
-def call(method, path, token=None, body=None, content_type="application/json"):
-    request = urllib.request.Request(f"http://{ADDRESS}{path}", data=body, method=method)
-    request.add_header("content-type", content_type)
-    if token:
-        request.add_header("authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=600) as response:
-        return json.loads(response.read() or b"null")
-
-
-def wait_until_up():
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(f"http://{ADDRESS}/healthz", timeout=1)
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("the server did not start")
 
 
 def records(batch, official):
@@ -49,29 +29,22 @@ def records(batch, official):
 
 
 def measure(database_url):
-    env = dict(os.environ, DVC_LISTEN=ADDRESS, DVC_DATABASE_URL=database_url, DVC_ADMIN_PASSWORD=PASSWORD, DVC_LOG="warn")
-    server = subprocess.Popen([BINARY], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_until_up()
-        token = call("POST", "/api/v1/auth/token", body=json.dumps({"username": "admin", "password": PASSWORD}).encode())["access_token"]
-        def post(path, body):
-            return call("POST", path, token, json.dumps(body).encode())
-        province = post("/api/v1/units", {"code": "52", "name": "Tỉnh Bình Định", "kind": "province"})["id"]
-        commune = post("/api/v1/units", {"code": "21610", "name": "Xã An Hưng", "kind": "commune", "parent_id": province})["id"]
-        official = post("/api/v1/officials", {"full_name": "Nguyễn Văn An", "unit_id": commune, "id_number": "052090001245",
-                                              "phone": "0972123588", "portal_account": "created"})["id"]
-        post("/api/v1/grants", {"official_id": official, "basis": "125/QĐ-TTPVHCC", "valid_from": "2025-01-01"})
+    with Server(ADDRESS, database_url) as server:
+        province = server.post("/api/v1/units", {"code": "52", "name": "Tỉnh Bình Định", "kind": "province"})["id"]
+        commune = server.post("/api/v1/units", {"code": "21610", "name": "Xã An Hưng", "kind": "commune",
+                                                "parent_id": province})["id"]
+        official = server.post("/api/v1/officials", {"full_name": "Nguyễn Văn An", "unit_id": commune,
+                                                     "id_number": "052090001245", "phone": "0972123588",
+                                                     "portal_account": "created"})["id"]
+        server.post("/api/v1/grants", {"official_id": official, "basis": "125/QĐ-TTPVHCC", "valid_from": "2025-01-01"})
         seconds = []
         for batch in range(BATCHES):
             body = "\n".join(json.dumps(record, ensure_ascii=False) for record in records(batch, official)).encode()
             start = time.monotonic()
-            answer = call("POST", "/api/v1/citizen-accounts/batch", token, body, "application/x-ndjson")
+            answer = server.call("POST", "/api/v1/citizen-accounts/batch", body, "application/x-ndjson")
             seconds.append(time.monotonic() - start)
             assert answer["created"] == RECORDS, answer["created"]
         return seconds
-    finally:
-        server.terminate()
-        server.wait()
 
 
 def rows_csv(path):

@@ -9,14 +9,13 @@ report's main statement (the counter sums of the province's subtree) run by the 
 
     python3 bench/monthly-report.py [REQUESTS]   (default 200; needs: cargo build --release -p dvc-api)
 """
-import json, os, sqlite3, statistics, subprocess, sys, tempfile, time, urllib.request
+import os, sqlite3, statistics, subprocess, sys, tempfile, time
+
+from common import ROOT, Server
 
 REQUESTS = int(sys.argv[1]) if len(sys.argv) > 1 else 200
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BINARY = os.path.join(ROOT, "target", "release", "dvc-api")
 UNITS = os.path.join(ROOT, "data", "dvhc", "units-2025-01-04.csv")
 ADDRESS = "127.0.0.1:18183"
-PASSWORD = "benchmark-password"
 PG = "postgres://postgres@127.0.0.1:5432"
 MONTHS = "SELECT to_char(d, 'YYYY-MM') AS period FROM generate_series('2021-07-01'::date, '2025-11-01', '1 month') d"
 SQLITE_MONTHS = ("WITH RECURSIVE m(d) AS (SELECT '2021-07-01' UNION ALL SELECT date(d, '+1 month') FROM m WHERE d < '2025-11-01') "
@@ -31,53 +30,25 @@ REPORT_SQL = ("SELECT unit_id, account_kind, SUM(CASE WHEN period = '2025-10' TH
               "GROUP BY unit_id, account_kind")
 
 
-def call(method, path, token=None, body=None, content_type="application/json"):
-    request = urllib.request.Request(f"http://{ADDRESS}{path}", data=body, method=method)
-    request.add_header("content-type", content_type)
-    if token:
-        request.add_header("authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=600) as response:
-        return json.loads(response.read() or b"null")
-
-
-def wait_until_up():
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(f"http://{ADDRESS}/healthz", timeout=1)
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("the server did not start")
-
-
 def percentile(values, share):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
 def measure(database_url, fill):
-    env = dict(os.environ, DVC_LISTEN=ADDRESS, DVC_DATABASE_URL=database_url, DVC_ADMIN_PASSWORD=PASSWORD, DVC_LOG="warn")
-    server = subprocess.Popen([BINARY], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_until_up()
-        token = call("POST", "/api/v1/auth/token", body=json.dumps({"username": "admin", "password": PASSWORD}).encode())["access_token"]
+    with Server(ADDRESS, database_url) as server:
         with open(UNITS, "rb") as units:
-            call("POST", "/api/v1/units/import", token, units.read(), "text/csv")
+            server.call("POST", "/api/v1/units/import", units.read(), "text/csv")
         fill()
-        provinces = call("GET", "/api/v1/units?kind=province&code=01", token)["items"]
-        hanoi = provinces[0]
+        hanoi = server.call("GET", "/api/v1/units?kind=province&code=01")["items"][0]
         path = f"/api/v1/reports/monthly?period=2025-10&unit_id={hanoi['id']}"
-        report = call("GET", path, token)
-        assert report["rows"][0]["created"] > 0
+        assert server.call("GET", path)["rows"][0]["created"] > 0
         seconds = []
         for _ in range(REQUESTS):
             start = time.monotonic()
-            call("GET", path, token)
+            server.call("GET", path)
             seconds.append(time.monotonic() - start)
         return seconds, hanoi["path"]
-    finally:
-        server.terminate()
-        server.wait()
 
 
 def bounds(path):

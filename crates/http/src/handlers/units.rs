@@ -402,6 +402,11 @@ impl From<ImportSummary> for ImportResponse {
     }
 }
 
+/// The `province` query parameter of the list uploads: a province's code, or 400 naming it.
+fn province_code(raw: Option<&str>) -> Result<Option<UnitCode>, ApiError> {
+    raw.map(UnitCode::parse).transpose().map_err(|error| ApiError::BadRequest(format!("province: {error}")))
+}
+
 /// Imports the statistics office's unit list (CSV, the layout of `units-2025-01-04.csv`); running
 /// it again changes nothing (admin only).
 #[utoipa::path(
@@ -423,12 +428,7 @@ pub async fn import_units(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ManageUnits, None)?;
-    let province = query
-        .province
-        .as_deref()
-        .map(UnitCode::parse)
-        .transpose()
-        .map_err(|error| ApiError::BadRequest(format!("province: {error}")))?;
+    let province = province_code(query.province.as_deref())?;
     let listed = dvc_dvhc::read_units(body.as_ref(), province.as_ref())
         .map_err(|error| ApiError::invalid("", "invalid_unit_list", &error.to_string()))?;
     let summary = in_transaction(&state.store, async |tx| {
@@ -486,12 +486,7 @@ pub async fn apply_reorganisation(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     principal.authorize(Action::ManageUnits, None)?;
-    let province = query
-        .province
-        .as_deref()
-        .map(UnitCode::parse)
-        .transpose()
-        .map_err(|error| ApiError::BadRequest(format!("province: {error}")))?;
+    let province = province_code(query.province.as_deref())?;
     let rows = dvc_dvhc::read_conversion(body.as_ref(), province.as_ref())
         .map_err(|error| ApiError::invalid("", "invalid_conversion_list", &error.to_string()))?;
     let dry_run = query.dry_run.unwrap_or(false);
