@@ -5,33 +5,13 @@ through the same row checks and storage; the ratio shows what reading the form c
 
     python3 bench/roster-import.py [RUNS]    (default 5; needs a release build: cargo build --release -p dvc-api)
 """
-import json, os, statistics, subprocess, sys, tempfile, time, urllib.request
+import json, statistics, sys, tempfile, time
+
+from common import Server
 
 RUNS = int(sys.argv[1]) if len(sys.argv) > 1 else 5
 ROWS = 5000
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BINARY = os.path.join(ROOT, "target", "release", "dvc-api")
 ADDRESS = "127.0.0.1:18181"
-PASSWORD = "benchmark-password"
-
-
-def call(method, path, token=None, body=None, content_type="application/json"):
-    request = urllib.request.Request(f"http://{ADDRESS}{path}", data=body, method=method)
-    request.add_header("content-type", content_type)
-    if token:
-        request.add_header("authorization", f"Bearer {token}")
-    with urllib.request.urlopen(request, timeout=120) as response:
-        return json.loads(response.read() or b"null")
-
-
-def wait_until_up():
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"http://{ADDRESS}/healthz", timeout=1)
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit("the server did not start")
 
 
 def timed(send):
@@ -42,15 +22,9 @@ def timed(send):
 
 def main():
     work = tempfile.mkdtemp()
-    env = dict(os.environ, DVC_LISTEN=ADDRESS, DVC_DATABASE_URL=f"sqlite://{work}/dvc.sqlite?mode=rwc",
-               DVC_ADMIN_PASSWORD=PASSWORD, DVC_LOG="warn")
-    server = subprocess.Popen([BINARY], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_until_up()
-        token = call("POST", "/api/v1/auth/token", body=json.dumps({"username": "admin", "password": PASSWORD}).encode())["access_token"]
+    with Server(ADDRESS, f"sqlite://{work}/dvc.sqlite?mode=rwc") as server:
         def unit(code, name, kind, parent=None):
-            body = {"code": code, "name": name, "kind": kind, "parent_id": parent}
-            return call("POST", "/api/v1/units", token, json.dumps(body).encode())["id"]
+            return server.post("/api/v1/units", {"code": code, "name": name, "kind": kind, "parent_id": parent})["id"]
         province = unit("52", "Tỉnh Bình Định", "province")
         district = unit("540", "Huyện An Lão", "district", province)
         unit("21610", "Xã An Hưng", "commune", district)
@@ -64,11 +38,8 @@ def main():
 
         csv_times, json_times = [], []
         for _ in range(RUNS):
-            csv_times.append(timed(lambda: call("POST", f"/api/v1/rosters/import?unit_id={district}", token, csv_form.encode(), "text/csv")))
-            json_times.append(timed(lambda: call("POST", "/api/v1/rosters", token, json_roster)))
-    finally:
-        server.terminate()
-        server.wait()
+            csv_times.append(timed(lambda: server.call("POST", f"/api/v1/rosters/import?unit_id={district}", csv_form.encode(), "text/csv")))
+            json_times.append(timed(lambda: server.call("POST", "/api/v1/rosters", json_roster)))
     mc, mj = statistics.median(csv_times), statistics.median(json_times)
     print(f"CSV form import, {ROWS} rows:      median {mc:.3f} s over {RUNS} runs {sorted(round(t, 3) for t in csv_times)}")
     print(f"baseline JSON roster, same rows:  median {mj:.3f} s over {RUNS} runs {sorted(round(t, 3) for t in json_times)}")
