@@ -198,6 +198,15 @@ async fn recording_needs_a_grant_in_force_and_an_official_in_scope() {
     assert_eq!(refused["errors"][0]["code"], "no_official");
     let refused = problem(record_as(&app, &app.admin, &record("052185000003", "created")).await, 422).await;
     assert_eq!(refused["errors"][0]["code"], "official_required");
+
+    // A clerk or the portal records only under a grant; the Service Center may record without one.
+    let ungranted = official(&app, &tree.commune_a, "052090001249").await;
+    let mut named = record("052185000004", "created");
+    named["official_id"] = json!(ungranted);
+    let portal = app.user("portal.sync", "integration", Some(&tree.province)).await;
+    let refused = problem(record_as(&app, &portal, &named).await, 422).await;
+    assert_eq!(refused["errors"][0]["code"], "no_active_grant");
+    assert_eq!(record_as(&app, &app.admin, &named).await.status(), 201);
 }
 
 #[tokio::test]

@@ -153,6 +153,13 @@ pub fn check_birth_date(day: NaiveDate, now: DateTime<Utc>) -> Result<NaiveDate,
     Ok(day)
 }
 
+/// Whether a record made by a user of `role` needs its official to hold a grant in force at the
+/// registration: a clerk's and the portal's do; the Service Center (an admin) may record what
+/// happened without one, as it does when it corrects or imports history.
+pub fn needs_grant(role: Role) -> bool {
+    matches!(role, Role::Clerk | Role::Integration)
+}
+
 impl RecordSource {
     /// The source of a record made by a user of `role` who named `given` (or none): a clerk records
     /// at the desk; a service account synchronises the portal (or imports); an admin imports unless

@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use dvc_domain::citizen::{check_birth_date, check_registered_at};
+use dvc_domain::citizen::{check_birth_date, check_registered_at, needs_grant};
 use dvc_domain::grant::grant_for_recording;
 use dvc_domain::official::parse_reason;
 use dvc_domain::{
@@ -275,8 +275,9 @@ async fn load_desk(db: &impl Connection, state: &AppState, official_id: Uuid) ->
 }
 
 /// The official a record is made in the name of: a clerk's own, or the one named (required for
-/// every other role), in the caller's scope and holding a grant in force at the registration
-/// ([`grant_for_recording`]); the record's unit is the official's.
+/// every other role), in the caller's scope and, for a clerk or a service account ([`needs_grant`]),
+/// holding a grant in force at the registration ([`grant_for_recording`]); the record's unit is the
+/// official's.
 fn settle(
     principal: &Principal,
     draft: Draft,
@@ -312,8 +313,10 @@ fn settle(
             ParseError::new("unit_mismatch", "a record belongs to the unit of its official"),
         ));
     }
-    grant_for_recording(&desk.grants, draft.registered_at)
-        .map_err(|refusal| Refusal::Invalid("official_id", ParseError::new(refusal.code(), refusal.detail())))?;
+    if needs_grant(principal.role) {
+        grant_for_recording(&desk.grants, draft.registered_at)
+            .map_err(|refusal| Refusal::Invalid("official_id", ParseError::new(refusal.code(), refusal.detail())))?;
+    }
     Ok(NewCitizenAccount {
         full_name: draft.full_name,
         id_number: draft.id_number,
