@@ -172,6 +172,15 @@ pub enum MilestoneStatus {
 }
 
 impl MilestoneStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MilestoneStatus::DoneOnTime => "done_on_time",
+            MilestoneStatus::DoneLate => "done_late",
+            MilestoneStatus::Pending => "pending",
+            MilestoneStatus::Overdue => "overdue",
+        }
+    }
+
     /// A step done by its due day is on time; one not done is overdue once the day has passed.
     pub fn of(due_on: NaiveDate, done_on: Option<NaiveDate>, today: NaiveDate) -> Self {
         match done_on {

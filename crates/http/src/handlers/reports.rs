@@ -13,6 +13,7 @@ use super::files::{CsvFile, Spreadsheet, SvgImage};
 use super::problems::Reading;
 use crate::error::ApiError;
 use crate::extract::Query;
+use crate::mirror::mirror_enum;
 use crate::{AppState, Caller};
 
 /// Created and failed attempts.
@@ -351,7 +352,7 @@ fn render_table<T: Serialize>(
 }
 
 /// One unit's attempts in one month.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct SeriesRowResponse {
     #[schema(example = "2021-07")]
     pub period: String,
@@ -566,15 +567,9 @@ pub async fn get_officials_report(
     render_table(&response, table, format, &format!("cong-chuc-{period}"))
 }
 
-/// Where a unit stands on one step of a directive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[schema(as = MilestoneStatus)]
-pub enum MilestoneStatusDto {
-    DoneOnTime,
-    DoneLate,
-    Pending,
-    Overdue,
+mirror_enum! {
+    /// Where a unit stands on one step of a directive.
+    MilestoneStatusDto as MilestoneStatus mirrors MilestoneStatus { DoneOnTime, DoneLate, Pending, Overdue }
 }
 
 /// One unit's standing on one milestone.
@@ -656,21 +651,10 @@ pub async fn get_compliance_report(
             unit_name: row.unit.name.clone(),
             milestone: row.key.as_str().to_owned(),
             due_on: row.due_on,
-            status: match row.status {
-                MilestoneStatus::DoneOnTime => MilestoneStatusDto::DoneOnTime,
-                MilestoneStatus::DoneLate => MilestoneStatusDto::DoneLate,
-                MilestoneStatus::Pending => MilestoneStatusDto::Pending,
-                MilestoneStatus::Overdue => MilestoneStatusDto::Overdue,
-            },
+            status: row.status.into(),
             done_on: row.done_on,
         })
         .collect();
-    let status_text = |status: MilestoneStatusDto| match status {
-        MilestoneStatusDto::DoneOnTime => "done_on_time",
-        MilestoneStatusDto::DoneLate => "done_late",
-        MilestoneStatusDto::Pending => "pending",
-        MilestoneStatusDto::Overdue => "overdue",
-    };
     let response = ComplianceResponse { directive_id: directive.id, unit_id, as_of: today, rows };
     let table = |report: &ComplianceResponse| Table {
         title: format!("Tiến độ thực hiện văn bản {}", directive.code),
@@ -691,7 +675,7 @@ pub async fn get_compliance_report(
                     Cell::Text(row.unit_name.clone()),
                     Cell::Text(row.milestone.clone()),
                     Cell::Text(row.due_on.to_string()),
-                    Cell::Text(status_text(row.status).to_owned()),
+                    Cell::Text(MilestoneStatus::from(row.status).as_str().to_owned()),
                     row.done_on.map_or(Cell::Empty, |day| Cell::Text(day.to_string())),
                 ]
             })
