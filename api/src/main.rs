@@ -250,7 +250,8 @@ async fn check_counters(settings: &Settings) -> anyhow::Result<()> {
     for difference in &differences {
         let key = &difference.key;
         eprintln!(
-            "unit {} {} {}: counters say {} created, {} failed; records say {} created, {} failed",
+            "{} counters of unit {} {} {}: counters say {} created, {} failed; records say {} created, {} failed",
+            difference.ledger.as_str(),
             key.unit_id,
             key.period,
             key.account_kind,

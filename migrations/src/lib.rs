@@ -12,6 +12,7 @@ mod m20261129_000006_citizen_accounts;
 mod m20261129_000007_report_snapshots;
 mod m20261129_000008_name_search;
 mod m20261129_000009_events_webhooks;
+mod m20261129_000010_counter_rollups;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000007_report_snapshots::Migration),
             Box::new(m20261129_000008_name_search::Migration),
             Box::new(m20261129_000009_events_webhooks::Migration),
+            Box::new(m20261129_000010_counter_rollups::Migration),
         ]
     }
 }

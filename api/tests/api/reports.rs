@@ -351,3 +351,78 @@ async fn compliance_tells_each_unit_where_it_stands_on_each_deadline() {
 fn uuid_like() -> String {
     "0193a8f0-0000-7000-8000-000000000000".to_owned()
 }
+
+/// An official who left in the middle of a month counts as working in the months before and not
+/// at the end of that month; one who joined later does not count before joining.
+#[tokio::test]
+async fn an_official_who_left_mid_month_counts_until_then() {
+    use sea_orm::ExprTrait;
+    use sea_orm::sea_query::{Alias, Expr, Query};
+    use sea_orm::{ConnectionTrait, Database};
+    let app = spawn_app().await;
+    let drive = drive(&app).await;
+    let tree = &drive.tree;
+    let leaving = desk_official(&app, &tree.commune_a, "052090001248", "verified").await;
+    app.post(&format!("/api/v1/officials/{leaving}/deactivate"), &app.admin, &json!({"reason": "chuyển công tác"}))
+        .await;
+    let db = Database::connect(&app.database_url).await.unwrap();
+    let at = |raw: &str| chrono::DateTime::parse_from_rfc3339(raw).unwrap().with_timezone(&chrono::Utc);
+    // Joined on 1 June 2021, opened its portal account the next day, left on 15 August at noon in Hanoi.
+    let backdate = Query::update()
+        .table(Alias::new("officials"))
+        .value(Alias::new("created_at"), at("2021-06-01T02:00:00Z"))
+        .value(Alias::new("portal_account_at"), at("2021-06-02T02:00:00Z"))
+        .value(Alias::new("deactivated_at"), at("2021-08-15T05:00:00Z"))
+        .and_where(Expr::col(Alias::new("id")).eq(Expr::val(uuid::Uuid::parse_str(&leaving).unwrap())))
+        .to_owned();
+    db.execute(&backdate).await.unwrap();
+    let figures = async |period: &str| {
+        let path = format!("/api/v1/reports/monthly?period={period}&unit_id={}", tree.commune_a);
+        let report = body(app.get(&path, &app.admin).await).await;
+        let own = row(&report, &tree.commune_a).clone();
+        ["officials", "officials_active", "officials_with_portal_account"].map(|field| own[field].as_i64().unwrap())
+    };
+    // The clerk's own official was recorded today, so before today only the leaving one counts.
+    assert_eq!(figures("2021-05").await, [0, 0, 0], "not yet joined");
+    assert_eq!(figures("2021-07").await, [1, 1, 1], "working through July");
+    assert_eq!(figures("2021-08").await, [1, 0, 0], "gone by the end of August, still on the books");
+}
+
+/// The whole country's report, for a caller without a unit: a row per province (each counting its
+/// subtree, exactly as the province's own report), no row of its own, and the country's totals in
+/// the spreadsheet.
+#[tokio::test]
+async fn an_admin_reads_the_whole_country() {
+    let app = spawn_app().await;
+    let drive = drive(&app).await;
+    let tree = &drive.tree;
+    let other = json!({"code": "64", "name": "Tỉnh Gia Lai", "kind": "province", "category": "Tỉnh"});
+    let other = id_of(&body(app.post("/api/v1/units", &app.admin, &other).await).await);
+    let country = body(app.get("/api/v1/reports/monthly?period=2021-07", &app.admin).await).await;
+    assert_eq!(country["unit_id"], Value::Null);
+    let codes: Vec<&str> =
+        country["rows"].as_array().unwrap().iter().map(|row| row["unit_code"].as_str().unwrap()).collect();
+    assert_eq!(codes, vec!["52", "64"], "the provinces, by code");
+    let province =
+        body(app.get(&format!("/api/v1/reports/monthly?period=2021-07&unit_id={}", tree.province), &app.admin).await)
+            .await;
+    assert_eq!(row(&country, &tree.province), row(&province, &tree.province));
+    assert_eq!(counts(row(&country, &other)), (0, 0, 0));
+    let deeper = body(app.get("/api/v1/reports/monthly?period=2021-07&depth=2", &app.admin).await).await;
+    assert_eq!(deeper["rows"].as_array().unwrap().len(), 4, "two provinces and the districts of one");
+
+    let response = app.get("/api/v1/reports/monthly?period=2021-07&format=xlsx", &app.admin).await;
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().await.unwrap();
+    let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let sheet = workbook.worksheet_range_at(0).unwrap().unwrap();
+    let title = sheet.get_value((0, 0)).unwrap().to_string();
+    assert!(title.contains("cả nước"), "{title}");
+    let totals = sheet.rows().find(|cells| cells[0] == "Tổng cộng").expect("a totals row");
+    assert_eq!(totals[3], Data::Float(2.0), "July's accounts of the whole country");
+    assert_eq!(totals[5], Data::Float(3.0), "created up to July");
+
+    let viewer = app.user("viewer.province", "viewer", Some(&tree.province)).await;
+    let own = body(app.get("/api/v1/reports/monthly?period=2021-07", &viewer).await).await;
+    assert_eq!(own["unit_id"], tree.province.as_str(), "a caller with a unit reads its unit's report");
+}

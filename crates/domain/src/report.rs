@@ -84,14 +84,35 @@ pub struct MonthlyRow {
 }
 
 /// The monthly report of a unit: its row, then the rows of the units below it down to `depth`
-/// levels, in tree order (children by code).
+/// levels, in tree order (children by code). The country's report (no `unit_id`) has no row of its
+/// own: its rows start with the provinces.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MonthlyReport {
     pub period: Period,
-    pub unit_id: Uuid,
+    pub unit_id: Option<Uuid>,
     pub depth: u8,
     pub generated_at: DateTime<Utc>,
     pub rows: Vec<MonthlyRow>,
+}
+
+impl MonthlyReport {
+    /// The rows of the units below the report's unit: every row of the country's report.
+    pub fn rows_below(&self) -> &[MonthlyRow] {
+        let skip = usize::from(self.unit_id.is_some()).min(self.rows.len());
+        &self.rows[skip..]
+    }
+
+    /// The figures of the whole report: its unit's row, or the sum of the provinces' rows.
+    pub fn total(&self) -> UnitFigures {
+        if self.unit_id.is_some() {
+            return self.rows.first().map(|row| row.figures.clone()).unwrap_or_default();
+        }
+        let mut total = UnitFigures::default();
+        for row in self.rows.iter().filter(|row| row.unit.parent_id.is_none()) {
+            total.add(&row.figures);
+        }
+        total
+    }
 }
 
 /// A monthly report as frozen and sent: it never changes; a correction is a new snapshot that
@@ -206,17 +227,16 @@ pub struct ComplianceRow {
 /// agency's desks one more.
 pub const MAX_DEPTH: u8 = 3;
 
-/// Sums every unit's own figures into each of its ancestors within `units`, so that each unit's
-/// figures cover its whole subtree.
-pub fn roll_up(units: &[ReportUnit], own: &HashMap<Uuid, UnitFigures>) -> HashMap<Uuid, UnitFigures> {
-    let known: HashMap<Uuid, ()> = units.iter().map(|unit| (unit.id, ())).collect();
-    let mut totals: HashMap<Uuid, UnitFigures> = units.iter().map(|unit| (unit.id, UnitFigures::default())).collect();
-    for unit in units {
-        let Some(figures) = own.get(&unit.id) else { continue };
-        for ancestor in unit.path.ids() {
-            if known.contains_key(&ancestor)
-                && let Some(total) = totals.get_mut(&ancestor)
-            {
+/// Adds each unit's own figures, placed by the unit's path, to every row on that path, so that each
+/// row counts its whole subtree, including the units below the report's depth.
+pub fn roll_up<'a>(
+    rows: &[&ReportUnit],
+    own: impl IntoIterator<Item = (&'a UnitPath, &'a UnitFigures)>,
+) -> HashMap<Uuid, UnitFigures> {
+    let mut totals: HashMap<Uuid, UnitFigures> = rows.iter().map(|row| (row.id, UnitFigures::default())).collect();
+    for (path, figures) in own {
+        for ancestor in path.ids() {
+            if let Some(total) = totals.get_mut(&ancestor) {
                 total.add(figures);
             }
         }
@@ -224,23 +244,26 @@ pub fn roll_up(units: &[ReportUnit], own: &HashMap<Uuid, UnitFigures>) -> HashMa
     totals
 }
 
-/// The units of a report in tree order from `root`, down to `depth` levels, children by code.
-pub fn tree_order(units: &[ReportUnit], root: Uuid, depth: u8) -> Vec<&ReportUnit> {
-    let mut children: HashMap<Uuid, Vec<&ReportUnit>> = HashMap::new();
+/// The units of a report in tree order, children by code: `root` and the units down to `depth`
+/// levels below it or, for the whole country (`None`), the top-level units and theirs down to
+/// `depth` levels below the country.
+pub fn tree_order(units: &[ReportUnit], root: Option<Uuid>, depth: u8) -> Vec<&ReportUnit> {
+    let mut children: HashMap<Option<Uuid>, Vec<&ReportUnit>> = HashMap::new();
     for unit in units {
-        if let Some(parent) = unit.parent_id {
-            children.entry(parent).or_default().push(unit);
-        }
+        children.entry(unit.parent_id).or_default().push(unit);
     }
     for list in children.values_mut() {
         list.sort_by(|a, b| a.code.cmp(&b.code).then(a.name.cmp(&b.name)));
     }
+    let mut stack: Vec<(&ReportUnit, u8)> = match root {
+        Some(root) => units.iter().filter(|unit| unit.id == root).map(|unit| (unit, 0)).collect(),
+        None => children.get(&None).into_iter().flatten().rev().map(|unit| (*unit, 1)).collect(),
+    };
     let mut ordered = Vec::new();
-    let mut stack: Vec<(&ReportUnit, u8)> = units.iter().filter(|unit| unit.id == root).map(|unit| (unit, 0)).collect();
     while let Some((unit, level)) = stack.pop() {
         ordered.push(unit);
         if level < depth
-            && let Some(list) = children.get(&unit.id)
+            && let Some(list) = children.get(&Some(unit.id))
         {
             stack.extend(list.iter().rev().map(|child| (*child, level + 1)));
         }
@@ -282,19 +305,21 @@ mod tests {
         let district_a = unit("540", Some(&province));
         let commune = unit("21610", Some(&district_a));
         let units = vec![province.clone(), district_b.clone(), district_a.clone(), commune.clone()];
-        let mut own = HashMap::new();
         let figures = |created| UnitFigures {
             by_kind: BTreeMap::from([("vneid_level2", Tally { created, failed: 1 })]),
             ..UnitFigures::default()
         };
-        own.insert(commune.id, figures(3));
-        own.insert(district_b.id, figures(2));
-        let totals = roll_up(&units, &own);
+        let own = [(&commune.path, figures(3)), (&district_b.path, figures(2))];
+        let order = tree_order(&units, Some(province.id), 2);
+        let totals = roll_up(&order, own.iter().map(|(path, figures)| (*path, figures)));
         assert_eq!(totals[&province.id].total(), Tally { created: 5, failed: 2 });
         assert_eq!(totals[&district_a.id].total(), Tally { created: 3, failed: 1 });
-        let order: Vec<&str> = tree_order(&units, province.id, 2).iter().map(|unit| unit.code.as_str()).collect();
-        assert_eq!(order, vec!["52", "540", "21610", "541"]);
-        let shallow: Vec<&str> = tree_order(&units, province.id, 1).iter().map(|unit| unit.code.as_str()).collect();
-        assert_eq!(shallow, vec!["52", "540", "541"]);
+        let codes = |order: Vec<&ReportUnit>| order.iter().map(|unit| unit.code.clone()).collect::<Vec<_>>();
+        assert_eq!(codes(order), vec!["52", "540", "21610", "541"]);
+        assert_eq!(codes(tree_order(&units, Some(province.id), 1)), vec!["52", "540", "541"]);
+        let other = unit("51", None);
+        let country = [units.clone(), vec![other]].concat();
+        assert_eq!(codes(tree_order(&country, None, 1)), vec!["51", "52"]);
+        assert_eq!(codes(tree_order(&country, None, 2)), vec!["51", "52", "540", "541"]);
     }
 }

@@ -2,15 +2,15 @@
 //! transaction of every record and every void, so that reports read a few counter rows instead of
 //! scanning the records. `rebuild` and `differences` recompute them from the records, as a check.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use dvc_domain::{AccountKind, CitizenAccount, NewCitizenAccount, Outcome, Period};
-use sea_orm::sea_query::{Alias, Expr, OnConflict};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult, Statement};
+use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
+use sea_orm::{ConnectionTrait, ExprTrait, FromQueryResult, Statement};
 use uuid::Uuid;
 
 use crate::StoreError;
-use crate::entity::citizen_account_counter::{self, Column, Entity};
+use crate::entity::citizen_account_counter::Column;
 use crate::succession::Succession;
 
 /// Where a record counts: its unit, its month in Vietnam and its kind.
@@ -26,6 +26,13 @@ pub struct CounterKey {
 pub struct Counts {
     pub created: i64,
     pub failed: i64,
+}
+
+impl std::ops::AddAssign for Counts {
+    fn add_assign(&mut self, other: Self) {
+        self.created += other.created;
+        self.failed += other.failed;
+    }
 }
 
 /// One record's change to the counts, at the unit the record was made at.
@@ -55,38 +62,101 @@ impl Delta {
     }
 }
 
-/// Adds the deltas to the counters, one upsert per key touched. A record made at a unit that had
-/// closed by its month counts at the unit's successor ([`Succession`]).
+/// The two tables counts are kept in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Ledger {
+    /// Counts at the unit a record counts at.
+    Unit,
+    /// Counts of a unit's whole subtree: the unit's own and every unit's below it.
+    Subtree,
+}
+
+impl Ledger {
+    pub(crate) fn table(self) -> Alias {
+        Alias::new(match self {
+            Ledger::Unit => "citizen_account_counters",
+            Ledger::Subtree => "citizen_account_rollups",
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ledger::Unit => "unit",
+            Ledger::Subtree => "subtree",
+        }
+    }
+}
+
+type Tallies = BTreeMap<CounterKey, Counts>;
+
+/// Adds the deltas to the counters, one upsert per key touched, at the unit a record counts at and
+/// at each unit above it. A record made at a unit that had closed by its month counts at the
+/// unit's successor ([`Succession`]).
 pub(crate) async fn add(db: &impl ConnectionTrait, deltas: Vec<Delta>) -> Result<(), StoreError> {
     if deltas.is_empty() {
         return Ok(());
     }
     let succession = Succession::load(db, deltas.iter().map(|delta| delta.unit_id)).await?;
-    let mut summed: BTreeMap<CounterKey, Counts> = BTreeMap::new();
+    let mut own = Tallies::new();
     for delta in deltas {
         let key = CounterKey {
             unit_id: succession.reporting_unit(delta.unit_id, delta.period),
             period: delta.period.to_string(),
             account_kind: delta.kind.as_str().to_owned(),
         };
-        let counts = summed.entry(key).or_default();
-        counts.created += delta.counts.created;
-        counts.failed += delta.counts.failed;
+        *own.entry(key).or_default() += delta.counts;
     }
-    let rows = summed.into_iter().map(|(key, counts)| citizen_account_counter::ActiveModel {
-        unit_id: Set(key.unit_id),
-        period: Set(key.period),
-        account_kind: Set(key.account_kind),
-        created: Set(counts.created),
-        failed: Set(counts.failed),
-    });
+    let subtree = spread(db, &own).await?;
+    upsert(db, Ledger::Unit, &own).await?;
+    upsert(db, Ledger::Subtree, &subtree).await
+}
+
+/// The counts of every unit's subtree, from the counts at each unit.
+async fn spread(db: &impl ConnectionTrait, own: &Tallies) -> Result<Tallies, StoreError> {
+    let paths = crate::units::paths_of(db, own.keys().map(|key| key.unit_id)).await?;
+    let mut subtree = Tallies::new();
+    for (key, counts) in own {
+        let path =
+            paths.get(&key.unit_id).ok_or_else(|| StoreError::Corrupt(format!("counter unit {}", key.unit_id)))?;
+        for ancestor in path.ids() {
+            *subtree.entry(CounterKey { unit_id: ancestor, ..key.clone() }).or_default() += *counts;
+        }
+    }
+    Ok(subtree)
+}
+
+/// Adds `tallies` to a ledger's stored counts, creating the rows it lacks.
+async fn upsert(db: &impl ConnectionTrait, ledger: Ledger, tallies: &Tallies) -> Result<(), StoreError> {
+    let table = ledger.table();
     let excluded = |column: Column| Expr::col((Alias::new("excluded"), column));
-    let stored = |column: Column| Expr::col((Entity, column));
-    let upsert = OnConflict::columns([Column::UnitId, Column::Period, Column::AccountKind])
-        .value(Column::Created, stored(Column::Created).add(excluded(Column::Created)))
-        .value(Column::Failed, stored(Column::Failed).add(excluded(Column::Failed)))
-        .to_owned();
-    Entity::insert_many(rows).on_conflict(upsert).exec_without_returning(db).await?;
+    let stored = |column: Column| Expr::col((table.clone(), column));
+    let rows: Vec<(&CounterKey, &Counts)> = tallies.iter().collect();
+    for chunk in rows.chunks(crate::INSERT_CHUNK) {
+        let mut insert = Query::insert();
+        insert.into_table(table.clone()).columns([
+            Column::UnitId,
+            Column::Period,
+            Column::AccountKind,
+            Column::Created,
+            Column::Failed,
+        ]);
+        for (key, counts) in chunk {
+            insert.values_panic([
+                key.unit_id.into(),
+                key.period.clone().into(),
+                key.account_kind.clone().into(),
+                counts.created.into(),
+                counts.failed.into(),
+            ]);
+        }
+        insert.on_conflict(
+            OnConflict::columns([Column::UnitId, Column::Period, Column::AccountKind])
+                .value(Column::Created, stored(Column::Created).add(excluded(Column::Created)))
+                .value(Column::Failed, stored(Column::Failed).add(excluded(Column::Failed)))
+                .to_owned(),
+        );
+        db.execute(&insert).await?;
+    }
     Ok(())
 }
 
@@ -105,25 +175,29 @@ const RECOUNT: &str = "SELECT unit_id, period, account_kind, \
      CAST(SUM(CASE WHEN outcome = 'failed' THEN 1 ELSE 0 END) AS BIGINT) AS failed \
      FROM citizen_accounts WHERE voided_at IS NULL GROUP BY unit_id, period, account_kind";
 
-/// What the records say, placed as [`add`] places them.
-async fn recount(db: &impl ConnectionTrait) -> Result<HashMap<CounterKey, Counts>, StoreError> {
+/// What the records say each ledger should hold, placed as [`add`] places them.
+async fn recount(db: &impl ConnectionTrait) -> Result<BTreeMap<Ledger, Tallies>, StoreError> {
     let rows =
         CountedRow::find_by_statement(Statement::from_string(db.get_database_backend(), RECOUNT)).all(db).await?;
     let succession = Succession::load(db, rows.iter().map(|row| row.unit_id)).await?;
-    let mut counted: HashMap<CounterKey, Counts> = HashMap::new();
+    let mut own = Tallies::new();
     for row in rows {
         let period = Period::parse(&row.period)?;
         let unit_id = succession.reporting_unit(row.unit_id, period);
-        let counts =
-            counted.entry(CounterKey { unit_id, period: row.period, account_kind: row.account_kind }).or_default();
-        counts.created += row.created;
-        counts.failed += row.failed;
+        *own.entry(CounterKey { unit_id, period: row.period, account_kind: row.account_kind }).or_default() +=
+            Counts { created: row.created, failed: row.failed };
     }
-    Ok(counted)
+    let subtree = spread(db, &own).await?;
+    Ok(BTreeMap::from([(Ledger::Unit, own), (Ledger::Subtree, subtree)]))
 }
 
-async fn stored(db: &impl ConnectionTrait) -> Result<HashMap<CounterKey, Counts>, StoreError> {
-    Ok(Entity::find()
+/// What a ledger holds.
+async fn stored(db: &impl ConnectionTrait, ledger: Ledger) -> Result<Tallies, StoreError> {
+    let select = Query::select()
+        .columns([Column::UnitId, Column::Period, Column::AccountKind, Column::Created, Column::Failed])
+        .from(ledger.table())
+        .to_owned();
+    Ok(CountedRow::find_by_statement(db.get_database_backend().build(&select))
         .all(db)
         .await?
         .into_iter()
@@ -137,41 +211,34 @@ async fn stored(db: &impl ConnectionTrait) -> Result<HashMap<CounterKey, Counts>
 /// A key whose stored counts differ from the records'.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Difference {
+    pub ledger: Ledger,
     pub key: CounterKey,
     pub stored: Counts,
     pub recounted: Counts,
 }
 
-/// Every key whose counters disagree with the records, in key order.
+/// Every key whose counters disagree with the records, by ledger and in key order.
 pub async fn differences(db: &impl ConnectionTrait) -> Result<Vec<Difference>, StoreError> {
-    let recounted = recount(db).await?;
-    let stored = stored(db).await?;
-    let mut keys: Vec<&CounterKey> = recounted.keys().chain(stored.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    Ok(keys
-        .into_iter()
-        .filter_map(|key| {
+    let mut differences = Vec::new();
+    for (ledger, recounted) in recount(db).await? {
+        let stored = stored(db, ledger).await?;
+        let keys: std::collections::BTreeSet<&CounterKey> = recounted.keys().chain(stored.keys()).collect();
+        differences.extend(keys.into_iter().filter_map(|key| {
             let recounted = recounted.get(key).copied().unwrap_or_default();
             let stored = stored.get(key).copied().unwrap_or_default();
-            (recounted != stored).then(|| Difference { key: key.clone(), stored, recounted })
-        })
-        .collect())
+            (recounted != stored).then(|| Difference { ledger, key: key.clone(), stored, recounted })
+        }));
+    }
+    Ok(differences)
 }
 
 /// Replaces every counter with a recount of the records; answers how many counter rows it wrote.
 pub async fn rebuild(db: &impl ConnectionTrait) -> Result<usize, StoreError> {
-    let counted: Vec<(CounterKey, Counts)> = recount(db).await?.into_iter().collect();
-    Entity::delete_many().exec(db).await?;
-    for chunk in counted.chunks(crate::INSERT_CHUNK) {
-        let rows = chunk.iter().map(|(key, counts)| citizen_account_counter::ActiveModel {
-            unit_id: Set(key.unit_id),
-            period: Set(key.period.clone()),
-            account_kind: Set(key.account_kind.clone()),
-            created: Set(counts.created),
-            failed: Set(counts.failed),
-        });
-        Entity::insert_many(rows).exec_without_returning(db).await?;
+    let mut written = 0;
+    for (ledger, tallies) in recount(db).await? {
+        db.execute(&Query::delete().from_table(ledger.table()).to_owned()).await?;
+        upsert(db, ledger, &tallies).await?;
+        written += tallies.len();
     }
-    Ok(counted.len())
+    Ok(written)
 }

@@ -1,7 +1,6 @@
 //! Permission grants. Never deleted: a grant ends by its period or by a revocation with a reason.
 
 use chrono::NaiveDate;
-use dvc_domain::grant::grant_for_recording;
 use dvc_domain::{Grant, GrantFunction, GrantPeriod, NewGrant, Scope};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
@@ -82,18 +81,16 @@ pub async fn by_official_in(
     Ok(by_official)
 }
 
-/// The officials of `scope` who could record citizen accounts at `at` ([`grant_for_recording`]).
-pub async fn officials_in_force(
-    db: &impl ConnectionTrait,
-    scope: &Scope,
-    at: chrono::DateTime<chrono::Utc>,
-) -> Result<std::collections::HashSet<Uuid>, StoreError> {
-    Ok(by_official_in(db, scope)
-        .await?
-        .into_iter()
-        .filter(|(_, grants)| grant_for_recording(grants, at).is_ok())
-        .map(|(official_id, _)| official_id)
-        .collect())
+/// The grants that let their official record citizen accounts at `at`: the test of
+/// `dvc_domain::grant::grant_for_recording` (`Grant::is_active_at`) written for the database, so that reports can
+/// count the officials it allows without loading every grant. The reports' tests compare both.
+pub(crate) fn recording_in_force_at(at: chrono::DateTime<chrono::Utc>) -> Condition {
+    let day = dvc_domain::time::vietnam_date(at);
+    Condition::all()
+        .add(Column::Function.eq(GrantFunction::CreateCitizenAccount.as_str()))
+        .add(Column::ValidFrom.lte(day))
+        .add(Condition::any().add(Column::ValidUntil.is_null()).add(Column::ValidUntil.gte(day)))
+        .add(Condition::any().add(Column::RevokedAt.is_null()).add(Column::RevokedAt.gt(at)))
 }
 
 /// The ids of the officials whose unit lies in `scope`, as a subquery.

@@ -229,6 +229,11 @@ pub async fn apply(
         });
         unit_successor::Entity::insert_many(links).exec_without_returning(db).await?;
     }
+    if !plan.closed.is_empty() {
+        // Records already made at a closing unit for months from the reform on now count at its
+        // successor, in the new tree: the counters are placed anew, in this same transaction.
+        crate::counters::rebuild(db).await?;
+    }
     let mut changes: Vec<Change> = plan
         .created
         .iter()

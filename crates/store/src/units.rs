@@ -9,7 +9,7 @@ use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Expr, Query, SelectStatement};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, Select,
+    QueryFilter, QuerySelect, Select,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -125,6 +125,29 @@ pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<Unit, StoreError
 /// The path of a unit, for deciding whether it lies in a caller's scope.
 pub async fn path_of(db: &impl ConnectionTrait, id: Uuid) -> Result<UnitPath, StoreError> {
     Ok(UnitPath::parse(&find_model(db, id).await?.path)?)
+}
+
+/// The paths of the units `ids`, by id; ids of no unit are left out.
+pub(crate) async fn paths_of(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> Result<HashMap<Uuid, UnitPath>, StoreError> {
+    let ids: std::collections::BTreeSet<Uuid> = ids.into_iter().collect();
+    let ids: Vec<Uuid> = ids.into_iter().collect();
+    let mut paths = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(crate::INSERT_CHUNK) {
+        let rows: Vec<(Uuid, String)> = Entity::find()
+            .select_only()
+            .columns([Column::Id, Column::Path])
+            .filter(Column::Id.is_in(chunk.iter().copied()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        for (id, path) in rows {
+            paths.insert(id, UnitPath::parse(&path)?);
+        }
+    }
+    Ok(paths)
 }
 
 /// Restricts a query on a table with a unit path column to a scope; every scoped list goes through

@@ -122,7 +122,7 @@ pub async fn create_report_snapshot(
     let (period, depth) = fields.finish(|| Some((period?, depth?)))?;
     create_once(&state.store, &principal, key, request, async |tx| {
         unit_in_scope(tx, &principal, Action::FreezeReport, body.unit_id, "/unit_id").await?;
-        let report = reports::monthly(tx, body.unit_id, period, depth).await?;
+        let report = reports::monthly(tx, Some(body.unit_id), period, depth).await?;
         let value = serde_json::to_value(MonthlyReportResponse::from(&report)).map_err(ApiError::internal)?;
         let report = canonical::to_string(&value);
         let new = NewReportSnapshot {
@@ -215,7 +215,7 @@ pub async fn get_report_snapshot(
     let (period, unit_id, depth) = (snapshot.period, snapshot.unit_id, snapshot.depth);
     let mut response = ReportSnapshotResponse::new(snapshot)?;
     if compare {
-        let live = MonthlyReportResponse::from(&reports::monthly(db, unit_id, period, depth).await?);
+        let live = MonthlyReportResponse::from(&reports::monthly(db, Some(unit_id), period, depth).await?);
         let frozen: MonthlyReportResponse =
             serde_json::from_value(response.report.clone()).map_err(ApiError::internal)?;
         response.differences = Some(differences(&frozen.rows, &live.rows));

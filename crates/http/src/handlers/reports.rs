@@ -1,7 +1,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use dvc_domain::report::{MAX_DEPTH, MAX_MONTHS, MilestoneStatus, MonthlyReport, MonthlyRow, Tally};
+use dvc_domain::report::{MAX_DEPTH, MAX_MONTHS, MilestoneStatus, MonthlyReport, MonthlyRow, Tally, UnitFigures};
 use dvc_domain::{AccountKind, Action, Period, Principal, UnitPath};
 use dvc_reports::{Bars, Cell, ChartSpec, Column, Table};
 use dvc_store::{Connection, reports, units};
@@ -90,13 +90,16 @@ impl From<&MonthlyRow> for MonthlyRowResponse {
     }
 }
 
-/// The monthly report of a unit: its own row first, then the units below it down to `depth`.
+/// The monthly report of a unit: its own row first, then the units below it down to `depth`. The
+/// country's report (`unit_id` null) has no row of its own: its rows start with the provinces.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct MonthlyReportResponse {
     /// The month, in Vietnam time.
     #[schema(example = "2021-07")]
     pub period: String,
-    pub unit_id: Uuid,
+    /// The report's unit; null for the whole country's report.
+    #[schema(required = true)]
+    pub unit_id: Option<Uuid>,
     pub depth: u8,
     pub generated_at: DateTime<Utc>,
     pub rows: Vec<MonthlyRowResponse>,
@@ -155,9 +158,11 @@ pub struct MonthlyQuery {
     /// The month, `YYYY-MM` in Vietnam time.
     #[param(example = "2021-07")]
     period: String,
-    /// The report's unit; the caller's own unit when omitted.
+    /// The report's unit; the caller's own unit when omitted, and the whole country for a caller
+    /// without one (an admin).
     unit_id: Option<Uuid>,
-    /// Levels of units below the report's unit, 0 to 3 (default 1: its children).
+    /// Levels of units below the report's unit, 0 to 3 (default 1: its children; for the country,
+    /// its provinces).
     #[param(value_type = Option<u8>, minimum = 0, maximum = 3)]
     depth: Option<String>,
     /// `json` (default), `csv`, `xlsx` or `svg` (a bar chart of the units below).
@@ -223,8 +228,14 @@ pub async fn get_monthly_report(
     let period = parse_period("period", &query.period)?;
     let depth = parse_depth(query.depth.as_deref())?;
     let db = state.store.conn();
-    let (unit_id, _) = report_unit(db, &principal, query.unit_id).await?;
-    let report = reports::monthly(db, unit_id, period, depth).await?;
+    let root = match (query.unit_id, principal.unit_id) {
+        (None, None) => {
+            principal.authorize_unscoped(Action::ReadReport)?;
+            None
+        }
+        (asked, _) => Some(report_unit(db, &principal, asked).await?.0),
+    };
+    let report = reports::monthly(db, root, period, depth).await?;
     render_monthly(&report, format)
 }
 
@@ -248,12 +259,26 @@ const MONTHLY_COLUMNS: [Column; 16] = [
 ];
 
 fn monthly_cells(row: &MonthlyRow) -> Vec<Cell> {
-    let figures = &row.figures;
+    let unit = &row.unit;
+    figure_cells(
+        [Cell::Text(unit.code.clone()), Cell::Text(unit.name.clone()), Cell::Number(i64::from(unit.level))],
+        &row.figures,
+    )
+}
+
+/// The cells of a monthly report's totals row: its unit's figures, or the country's.
+fn monthly_totals(report: &MonthlyReport) -> Vec<Cell> {
+    let level = report.rows.first().filter(|_| report.unit_id.is_some()).map_or(0, |row| row.unit.level);
+    figure_cells(
+        [Cell::Text("Tổng cộng".to_owned()), Cell::Text(String::new()), Cell::Number(i64::from(level))],
+        &report.total(),
+    )
+}
+
+fn figure_cells(unit: [Cell; 3], figures: &UnitFigures) -> Vec<Cell> {
     let total = figures.total();
-    let mut cells = vec![
-        Cell::Text(row.unit.code.clone()),
-        Cell::Text(row.unit.name.clone()),
-        Cell::Number(i64::from(row.unit.level)),
+    let mut cells = unit.to_vec();
+    cells.extend([
         Cell::Number(total.created),
         Cell::Number(total.failed),
         Cell::Number(figures.created_cumulative),
@@ -261,7 +286,7 @@ fn monthly_cells(row: &MonthlyRow) -> Vec<Cell> {
         Cell::Number(figures.officials_with_portal_account),
         Cell::Number(figures.officials_granted),
         Cell::Number(figures.officials_active),
-    ];
+    ]);
     for (_, tally) in figures.kinds() {
         cells.push(Cell::Number(tally.created));
         cells.push(Cell::Number(tally.failed));
@@ -270,14 +295,18 @@ fn monthly_cells(row: &MonthlyRow) -> Vec<Cell> {
 }
 
 fn monthly_title(report: &MonthlyReport) -> String {
-    let name = report.rows.first().map_or("", |row| row.unit.name.as_str());
+    let name = match report.unit_id {
+        Some(_) => report.rows.first().map_or("", |row| row.unit.name.as_str()),
+        None => "cả nước",
+    };
     format!("Kết quả tạo tài khoản công dân tháng {} — {name}", report.period)
 }
 
 /// Renders a monthly report. In CSV every unit is a row, the report's own unit first; in XLSX the
-/// units below are the rows and the report's own unit is the totals row, as people read a sheet.
+/// units below are the rows and the report's own unit (or the country) is the totals row, as
+/// people read a sheet.
 fn render_monthly(report: &MonthlyReport, format: Format) -> Result<HttpResponse, ApiError> {
-    let below = report.rows.get(1..).unwrap_or_default();
+    let below = report.rows_below();
     let bytes = match format {
         Format::Json => return Ok(HttpResponse::Ok().json(MonthlyReportResponse::from(report))),
         Format::Csv => {
@@ -291,11 +320,7 @@ fn render_monthly(report: &MonthlyReport, format: Format) -> Result<HttpResponse
             (CSV, dvc_reports::csv(&table).map_err(ApiError::internal)?)
         }
         Format::Xlsx => {
-            let totals = report.rows.first().map(|row| {
-                let mut cells = monthly_cells(row);
-                cells[0] = Cell::Text("Tổng cộng".to_owned());
-                cells
-            });
+            let totals = Some(monthly_totals(report));
             let table = Table {
                 title: monthly_title(report),
                 columns: MONTHLY_COLUMNS.to_vec(),

@@ -1,21 +1,32 @@
-//! The monthly report: each unit's records of the month and its officials at the month's end.
+//! The monthly report: each row's records of the month from the subtree counters, and its
+//! officials as they stood at the month's end.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use dvc_domain::report::{MonthlyReport, MonthlyRow, ReportUnit, Tally, UnitFigures, roll_up, tree_order};
-use dvc_domain::{AccountKind, Period, PortalAccount, Scope};
-use sea_orm::sea_query::{Alias, Expr, Func};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult, QueryFilter, QuerySelect};
+use dvc_domain::{AccountKind, Period, PortalAccount, Scope, UnitPath};
+use sea_orm::sea_query::{Alias, Expr, Func, Query};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult, QueryFilter};
 use uuid::Uuid;
 
-use super::subtree_units;
 use crate::StoreError;
-use crate::entity::{citizen_account_counter as counter, official, unit};
-use crate::units::unit_ids_in;
+use crate::counters::Ledger;
+use crate::entity::{citizen_account_counter as counter, grant, official, unit};
+use crate::units::subtree_condition;
+
+/// Sums come back as NUMERIC on PostgreSQL; the cast makes them integers on both databases.
+fn total(expr: Expr) -> Expr {
+    Expr::from(Func::cast_as(Func::sum(expr), Alias::new("BIGINT")))
+}
+
+/// How many rows satisfy `condition`.
+fn count_where(condition: Condition) -> Expr {
+    total(Expr::case(condition, 1).finally(0).into())
+}
 
 #[derive(Debug, FromQueryResult)]
-struct CounterSums {
+struct RollupSums {
     unit_id: Uuid,
     account_kind: String,
     created: i64,
@@ -23,116 +34,163 @@ struct CounterSums {
     created_cumulative: i64,
 }
 
-/// Each unit's own counts in `period` and its accounts created up to the end of it, by kind.
-async fn counter_sums(
+/// Each row unit's whole-subtree counts in `period` and its accounts created up to the end of it,
+/// by kind: a few counter rows per report row, whatever the size of the subtree.
+async fn record_figures(
     db: &impl ConnectionTrait,
-    scope: &Scope,
+    rows: &[Uuid],
     period: Period,
-) -> Result<Vec<CounterSums>, StoreError> {
-    // Sums come back as NUMERIC on PostgreSQL; the cast makes them integers on both databases.
-    let total = |expr: Expr| Expr::from(Func::cast_as(Func::sum(expr), Alias::new("BIGINT")));
-    let in_period = |column: counter::Column| {
-        total(Expr::case(counter::Column::Period.eq(period.to_string()), Expr::col(column)).finally(0).into())
-    };
-    Ok(counter::Entity::find()
-        .select_only()
-        .column(counter::Column::UnitId)
-        .column(counter::Column::AccountKind)
-        .column_as(in_period(counter::Column::Created), "created")
-        .column_as(in_period(counter::Column::Failed), "failed")
-        .column_as(total(Expr::col(counter::Column::Created)), "created_cumulative")
-        .filter(counter::Column::Period.lte(period.to_string()))
-        .filter(Expr::col(counter::Column::UnitId).in_subquery(unit_ids_in(scope)))
-        .group_by(counter::Column::UnitId)
-        .group_by(counter::Column::AccountKind)
-        .into_model::<CounterSums>()
-        .all(db)
-        .await?)
-}
-
-#[derive(Debug, FromQueryResult)]
-struct DeskState {
-    id: Uuid,
-    unit_id: Uuid,
-    portal_account: String,
-    portal_account_at: Option<DateTime<Utc>>,
-    active: bool,
-    deactivated_at: Option<DateTime<Utc>>,
-}
-
-/// Adds each unit's officials as they stood at `at` to its figures.
-async fn count_officials(
-    db: &impl ConnectionTrait,
-    scope: &Scope,
-    at: DateTime<Utc>,
-    own: &mut HashMap<Uuid, UnitFigures>,
+    figures: &mut HashMap<Uuid, UnitFigures>,
 ) -> Result<(), StoreError> {
-    let officials = official::Entity::find()
-        .select_only()
-        .columns([
-            official::Column::Id,
-            official::Column::UnitId,
-            official::Column::PortalAccount,
-            official::Column::PortalAccountAt,
-            official::Column::Active,
-            official::Column::DeactivatedAt,
-        ])
-        .filter(Expr::col(official::Column::UnitId).in_subquery(unit_ids_in(scope)))
-        .filter(official::Column::CreatedAt.lte(at))
-        .into_model::<DeskState>()
-        .all(db)
-        .await?;
-    let granted = crate::grants::officials_in_force(db, scope, at).await?;
-    for state in officials {
-        let figures = own.entry(state.unit_id).or_default();
-        figures.officials += 1;
-        let active = state.active || state.deactivated_at.is_some_and(|left| left > at);
-        if !active {
-            continue;
+    let in_period = |column: counter::Column| {
+        total(
+            Expr::case(Expr::col(counter::Column::Period).eq(period.to_string()), Expr::col(column)).finally(0).into(),
+        )
+    };
+    for chunk in rows.chunks(crate::INSERT_CHUNK) {
+        let select = Query::select()
+            .columns([counter::Column::UnitId, counter::Column::AccountKind])
+            .expr_as(in_period(counter::Column::Created), Alias::new("created"))
+            .expr_as(in_period(counter::Column::Failed), Alias::new("failed"))
+            .expr_as(total(Expr::col(counter::Column::Created)), Alias::new("created_cumulative"))
+            .from(Ledger::Subtree.table())
+            .and_where(Expr::col(counter::Column::UnitId).is_in(chunk.iter().copied()))
+            .and_where(Expr::col(counter::Column::Period).lte(period.to_string()))
+            .group_by_columns([counter::Column::UnitId, counter::Column::AccountKind])
+            .to_owned();
+        let sums = RollupSums::find_by_statement(db.get_database_backend().build(&select)).all(db).await?;
+        for sums in sums {
+            let Some(kind) = AccountKind::parse(&sums.account_kind) else {
+                return Err(StoreError::Corrupt(format!("counter account kind {}", sums.account_kind)));
+            };
+            let row = figures.entry(sums.unit_id).or_default();
+            *row.by_kind.entry(kind.as_str()).or_default() += Tally { created: sums.created, failed: sums.failed };
+            row.created_cumulative += sums.created_cumulative;
         }
-        figures.officials_active += 1;
-        let opened = PortalAccount::parse(&state.portal_account).is_some_and(|status| status != PortalAccount::None)
-            && state.portal_account_at.is_none_or(|opened| opened <= at);
-        figures.officials_with_portal_account += i64::from(opened);
-        figures.officials_granted += i64::from(granted.contains(&state.id));
     }
     Ok(())
 }
 
-/// The monthly report of `root_id` for `period`, rows down to `depth` levels below it. Officials
-/// are counted as they stood at the end of the period (or now, for the current one).
+#[derive(Debug, FromQueryResult)]
+struct DeskCounts {
+    path: String,
+    officials: i64,
+    officials_active: i64,
+    officials_with_portal_account: i64,
+    officials_granted: i64,
+}
+
+/// Each unit's officials as they stood at `at`, counted by the database a unit at a time and
+/// added to every row on the unit's path.
+async fn official_figures(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    rows: &[&ReportUnit],
+    at: DateTime<Utc>,
+    figures: &mut HashMap<Uuid, UnitFigures>,
+) -> Result<(), StoreError> {
+    let active = Condition::all()
+        .add(Condition::any().add(official::Column::Active.eq(true)).add(official::Column::DeactivatedAt.gt(at)));
+    let opened = Condition::all().add(official::Column::PortalAccount.ne(PortalAccount::None.as_str())).add(
+        Condition::any()
+            .add(official::Column::PortalAccountAt.is_null())
+            .add(official::Column::PortalAccountAt.lte(at)),
+    );
+    let granted = Query::select()
+        .column(grant::Column::OfficialId)
+        .from(grant::Entity)
+        .cond_where(crate::grants::recording_in_force_at(at))
+        .to_owned();
+    let official_id = || Expr::col((official::Entity, official::Column::Id));
+    let select = Query::select()
+        .column((unit::Entity, unit::Column::Path))
+        .expr_as(official_id().count(), Alias::new("officials"))
+        .expr_as(count_where(active.clone()), Alias::new("officials_active"))
+        .expr_as(count_where(active.clone().add(opened)), Alias::new("officials_with_portal_account"))
+        .expr_as(count_where(active.clone().add(official_id().in_subquery(granted))), Alias::new("officials_granted"))
+        .from(official::Entity)
+        .inner_join(
+            unit::Entity,
+            Expr::col((unit::Entity, unit::Column::Id)).equals((official::Entity, official::Column::UnitId)),
+        )
+        .cond_where(subtree_condition(unit::Column::Path, scope))
+        .and_where(Expr::col((official::Entity, official::Column::CreatedAt)).lte(at))
+        .group_by_col((unit::Entity, unit::Column::Path))
+        .to_owned();
+    let desks = DeskCounts::find_by_statement(db.get_database_backend().build(&select)).all(db).await?;
+    let own = desks
+        .into_iter()
+        .map(|desk| {
+            let figures = UnitFigures {
+                officials: desk.officials,
+                officials_active: desk.officials_active,
+                officials_with_portal_account: desk.officials_with_portal_account,
+                officials_granted: desk.officials_granted,
+                ..UnitFigures::default()
+            };
+            Ok((UnitPath::parse(&desk.path)?, figures))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    for (id, total) in roll_up(rows, own.iter().map(|(path, figures)| (path, figures))) {
+        figures.entry(id).or_default().add(&total);
+    }
+    Ok(())
+}
+
+/// The units a report shows: `root` and its units down to `depth` levels (or the country's, down
+/// to `depth` levels below it), in tree order, leaving out units that did not exist in `period`.
+async fn row_units(
+    db: &impl ConnectionTrait,
+    root: Option<&UnitPath>,
+    depth: u8,
+    period: Period,
+) -> Result<Vec<ReportUnit>, StoreError> {
+    let scope = root.map_or(Scope::All, |root| Scope::Subtree(root.clone()));
+    let deepest = root.map_or(i32::from(Ord::max(depth, 1)), |root| root.level() + i32::from(depth));
+    let existed = Condition::all()
+        .add(
+            Condition::any().add(unit::Column::ValidFrom.is_null()).add(unit::Column::ValidFrom.lte(period.last_day())),
+        )
+        .add(Condition::any().add(unit::Column::ValidTo.is_null()).add(unit::Column::ValidTo.gt(period.first_day())));
+    let root_id = root.and_then(|root| root.ids().last());
+    let models = unit::Entity::find()
+        .filter(subtree_condition(unit::Column::Path, &scope))
+        .filter(unit::Column::Level.lte(deepest))
+        .filter(Condition::any().add(existed).add(unit::Column::Id.is_in(root_id)))
+        .all(db)
+        .await?;
+    let units = models.into_iter().map(super::report_unit).collect::<Result<Vec<_>, _>>()?;
+    Ok(tree_order(&units, root_id, depth).into_iter().cloned().collect())
+}
+
+/// The monthly report of `root_id` (or of the whole country) for `period`, rows down to `depth`
+/// levels below it. Officials are counted as they stood at the end of the period (or now, for the
+/// current one).
 pub async fn monthly(
     db: &impl ConnectionTrait,
-    root_id: Uuid,
+    root_id: Option<Uuid>,
     period: Period,
     depth: u8,
 ) -> Result<MonthlyReport, StoreError> {
-    let root = crate::units::path_of(db, root_id).await?;
-    let scope = Scope::Subtree(root.clone());
-    let units = subtree_units(db, &root).await?;
-    let mut own: HashMap<Uuid, UnitFigures> = HashMap::new();
-    for sums in counter_sums(db, &scope, period).await? {
-        let Some(kind) = AccountKind::parse(&sums.account_kind) else {
-            return Err(StoreError::Corrupt(format!("counter account kind {}", sums.account_kind)));
-        };
-        let figures = own.entry(sums.unit_id).or_default();
-        *figures.by_kind.entry(kind.as_str()).or_default() += Tally { created: sums.created, failed: sums.failed };
-        figures.created_cumulative += sums.created_cumulative;
-    }
+    let root = match root_id {
+        Some(id) => Some(crate::units::path_of(db, id).await?),
+        None => None,
+    };
+    let units = row_units(db, root.as_ref(), depth, period).await?;
+    let ids: Vec<Uuid> = units.iter().map(|unit| unit.id).collect();
+    let mut figures: HashMap<Uuid, UnitFigures> = HashMap::new();
+    record_figures(db, &ids, period, &mut figures).await?;
     let now = Utc::now();
     let at = if period.end() > now { now } else { period.end() - chrono::TimeDelta::microseconds(1) };
-    count_officials(db, &scope, at, &mut own).await?;
-    let report_units: Vec<ReportUnit> = units.iter().map(|(unit, _)| unit.clone()).collect();
-    let totals = roll_up(&report_units, &own);
-    let existed = |model: &unit::Model| {
-        model.valid_from.is_none_or(|from| from <= period.last_day())
-            && model.valid_to.is_none_or(|to| to > period.first_day())
-    };
-    let models: HashMap<Uuid, &unit::Model> = units.iter().map(|(unit, model)| (unit.id, model)).collect();
-    let rows = tree_order(&report_units, root_id, depth)
+    let scope = root.map_or(Scope::All, Scope::Subtree);
+    let refs: Vec<&ReportUnit> = units.iter().collect();
+    official_figures(db, &scope, &refs, at, &mut figures).await?;
+    let rows = units
         .into_iter()
-        .filter(|unit| unit.id == root_id || models.get(&unit.id).is_some_and(|model| existed(model)))
-        .map(|unit| MonthlyRow { unit: unit.clone(), figures: totals.get(&unit.id).cloned().unwrap_or_default() })
+        .map(|unit| {
+            let figures = figures.remove(&unit.id).unwrap_or_default();
+            MonthlyRow { unit, figures }
+        })
         .collect();
     Ok(MonthlyReport { period, unit_id: root_id, depth, generated_at: crate::now(), rows })
 }
