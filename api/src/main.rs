@@ -276,7 +276,7 @@ async fn rotate_signing_key(settings: &Settings) -> anyhow::Result<()> {
         );
     }
     let store = open_store(settings).await?;
-    let key = dvc_store::keys::rotate(store.conn()).await?;
+    let key = dvc_store::keys::rotate(store.writer()).await?;
     eprintln!("new signing key {} is in use; older keys are still accepted", key.kid);
     Ok(())
 }

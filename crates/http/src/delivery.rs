@@ -167,7 +167,7 @@ async fn round(store: &Store, config: &DeliveryConfig) -> Result<(), StoreError>
     loop {
         let mut claimed = Vec::new();
         while claimed.len() < CONCURRENT_SUBSCRIPTIONS {
-            let Some(one) = webhooks::claim(store.conn(), after, config.lease()).await? else { break };
+            let Some(one) = webhooks::claim(store.writer(), after, config.lease()).await? else { break };
             after = Some(one.webhook.id);
             claimed.push(one);
         }
@@ -176,7 +176,7 @@ async fn round(store: &Store, config: &DeliveryConfig) -> Result<(), StoreError>
         }
         let served = futures_util::future::join_all(claimed.iter_mut().map(|one| serve(store, config, one))).await;
         for one in &claimed {
-            webhooks::release(store.conn(), one).await?;
+            webhooks::release(store.writer(), one).await?;
         }
         served.into_iter().collect::<Result<Vec<()>, _>>()?;
     }
@@ -185,26 +185,26 @@ async fn round(store: &Store, config: &DeliveryConfig) -> Result<(), StoreError>
 /// Fans out what is new for one subscription, then sends its due deliveries in order, stopping at
 /// the first that must wait for a retry.
 async fn serve(store: &Store, config: &DeliveryConfig, claimed: &mut Claimed) -> Result<(), StoreError> {
-    while webhooks::fan_out(store.conn(), claimed, FAN_OUT_BATCH).await? == usize::try_from(FAN_OUT_BATCH).unwrap_or(0)
-    {
-    }
+    while webhooks::fan_out(store.writer(), claimed, FAN_OUT_BATCH).await?
+        == usize::try_from(FAN_OUT_BATCH).unwrap_or(0)
+    {}
     let started = Instant::now();
     for _ in 0..DELIVERIES_PER_TURN {
         if started.elapsed() > TURN_BUDGET {
             return Ok(());
         }
-        let Some((delivery, event)) = webhooks::next_pending(store.conn(), claimed.webhook.id).await? else {
+        let Some((delivery, event)) = webhooks::next_pending(store.writer(), claimed.webhook.id).await? else {
             return Ok(());
         };
         if delivery.next_attempt_at.is_some_and(|at| at > Utc::now()) {
             return Ok(());
         }
-        if !webhooks::renew(store.conn(), claimed, config.lease()).await? {
+        if !webhooks::renew(store.writer(), claimed, config.lease()).await? {
             return Ok(());
         }
         let attempt = send(config, claimed, &event).await;
         let outcome = decide(config, &delivery, &attempt);
-        webhooks::record_attempt(store.conn(), delivery.id, attempt, outcome).await?;
+        webhooks::record_attempt(store.writer(), delivery.id, attempt, outcome).await?;
         if let Outcome::RetryAt(_) = outcome {
             return Ok(());
         }

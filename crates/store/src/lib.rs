@@ -43,7 +43,11 @@ pub use sea_orm::{ConnectionTrait as Connection, DatabaseTransaction as Tx};
 /// A handle on the database, cheap to clone (it wraps a connection pool).
 #[derive(Debug, Clone)]
 pub struct Store {
-    db: DatabaseConnection,
+    /// Reads outside a transaction.
+    reads: DatabaseConnection,
+    /// Transactions. On SQLite a pool of one connection, since the database takes one writer at a
+    /// time and WAL lets the readers go on beside it; on PostgreSQL the same pool as `reads`.
+    writes: DatabaseConnection,
     pii: PiiKey,
     /// Moves on whenever events may have committed, for the readers that wait for them.
     committed: Arc<tokio::sync::watch::Sender<u64>>,
@@ -62,10 +66,14 @@ impl Store {
     /// applies the migrations that have not run yet, and loads the key that seals personal numbers:
     /// the configured one, or the one stored in the database.
     pub async fn open(url: &str, pii_key: Option<&[u8; 32]>) -> Result<Self, StoreError> {
-        let db = connect(url).await?;
-        Migrator::up(&db, None).await?;
-        let pii = pii::load(&db, pii_key).await?;
-        Ok(Self { db, pii, committed: Arc::new(tokio::sync::watch::channel(0).0) })
+        let writes = connect(url, Pool::Writes).await?;
+        Migrator::up(&writes, None).await?;
+        let pii = pii::load(&writes, pii_key).await?;
+        let reads = match Pool::for_reads(url) {
+            Some(pool) => connect(url, pool).await?,
+            None => writes.clone(),
+        };
+        Ok(Self { reads, writes, pii, committed: Arc::new(tokio::sync::watch::channel(0).0) })
     }
 
     /// A receiver that wakes when events may have committed: in this process (see
@@ -84,12 +92,12 @@ impl Store {
     /// the process ends, reconnecting after a lost connection.
     pub async fn listen(&self) {
         use sea_orm::sqlx::postgres::PgListener;
-        if self.db.get_database_backend() != sea_orm::DbBackend::Postgres {
+        if self.reads.get_database_backend() != sea_orm::DbBackend::Postgres {
             return;
         }
         loop {
             let listened = async || -> Result<(), sea_orm::sqlx::Error> {
-                let mut listener = PgListener::connect_with(self.db.get_postgres_connection_pool()).await?;
+                let mut listener = PgListener::connect_with(self.reads.get_postgres_connection_pool()).await?;
                 listener.listen(events::CHANNEL).await?;
                 loop {
                     listener.recv().await?;
@@ -106,13 +114,13 @@ impl Store {
 
     /// Whether the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.db.execute_unprepared("SELECT 1").await?;
+        self.reads.execute_unprepared("SELECT 1").await?;
         Ok(())
     }
 
     /// Opens a transaction; every write of one request goes through one.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        Ok(self.db.begin().await?)
+        Ok(self.writes.begin().await?)
     }
 
     /// The key that seals personal numbers, for the repositories that store them.
@@ -122,37 +130,88 @@ impl Store {
 
     /// The connection for reads outside a transaction.
     pub fn conn(&self) -> &DatabaseConnection {
-        &self.db
+        &self.reads
+    }
+
+    /// The connection for a single write outside a transaction (a login failure, a webhook
+    /// delivery's progress): SQLite's one writer, so that it queues behind the transactions.
+    pub fn writer(&self) -> &DatabaseConnection {
+        &self.writes
     }
 
     pub async fn close(self) -> Result<(), StoreError> {
-        self.db.close().await?;
+        self.reads.close().await?;
+        self.writes.close().await?;
         Ok(())
     }
 }
 
-async fn connect(url: &str) -> Result<DatabaseConnection, StoreError> {
+/// The pools a store opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pool {
+    /// Every connection on PostgreSQL; the one writer on SQLite.
+    Writes,
+    /// SQLite's readers.
+    SqliteReads,
+}
+
+impl Pool {
+    /// The pool of readers a database needs beside its writers, if any: SQLite files have one;
+    /// PostgreSQL's pool serves both, and an in-memory SQLite database exists only in its one
+    /// connection.
+    fn for_reads(url: &str) -> Option<Pool> {
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        (url.starts_with("sqlite:") && !in_memory).then_some(Pool::SqliteReads)
+    }
+}
+
+async fn connect(url: &str, pool: Pool) -> Result<DatabaseConnection, StoreError> {
     let mut options = ConnectOptions::new(url.to_owned());
+    let tls_asked = asks_for_tls(url);
+    // A checkout does not ping the connection first: a ping doubles the round trips of every
+    // statement, and a connection lost meanwhile fails its statement, which answers 503 anyway.
     options
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire(false)
         .sqlx_logging(false)
-        .map_sqlx_sqlite_opts(|sqlite| {
+        .map_sqlx_sqlite_opts(move |sqlite| {
             sqlite
+                // Readers cannot write: a write slipped onto a reader would race the one writer.
+                .read_only(pool == Pool::SqliteReads)
                 .create_if_missing(true)
                 .journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                // In WAL mode NORMAL loses no committed transaction to a crash of the process,
+                // only to one of the machine, and spares a disk flush per commit.
+                .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true)
         })
-        .map_sqlx_postgres_opts(|postgres| postgres.options([("statement_timeout", STATEMENT_TIMEOUT)]));
-    if url.starts_with("sqlite:") {
+        .map_sqlx_postgres_opts(move |postgres| {
+            let postgres = postgres.options([("statement_timeout", STATEMENT_TIMEOUT)]);
+            if tls_asked || !is_loopback(postgres.get_host()) {
+                return postgres;
+            }
+            // TLS to a database on this machine protects nothing and costs a handshake per
+            // connection and time on every statement; it is used here only when the URL asks.
+            postgres.ssl_mode(sea_orm::sqlx::postgres::PgSslMode::Disable)
+        });
+    match pool {
         // SQLite takes one writer at a time; a single pooled connection serialises writes in the
         // pool instead of failing them with SQLITE_BUSY, and keeps `:memory:` one database.
-        options.max_connections(1);
-    } else {
-        options.max_connections(16).min_connections(1);
-    }
+        Pool::Writes if url.starts_with("sqlite:") => options.max_connections(1),
+        Pool::Writes => options.max_connections(16).min_connections(1),
+        Pool::SqliteReads => options.max_connections(4).min_connections(1),
+    };
     Ok(Database::connect(options).await?)
+}
+
+fn asks_for_tls(url: &str) -> bool {
+    url.contains("sslmode=") || url.contains("ssl-mode=")
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost" || host.starts_with('/') || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// A moment as the database stores it: microseconds, so that what is written reads back equal on

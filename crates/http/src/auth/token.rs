@@ -53,7 +53,7 @@ impl TokenKeys {
     pub async fn load(store: &Store, configured_secret: Option<&[u8]>, ttl_seconds: i64) -> Result<Self, ApiError> {
         let (keys, configured) = match configured_secret {
             Some(secret) => (vec![SigningKey { kid: configured_kid(secret), secret: secret.to_vec() }], true),
-            None => (keys::ensure(store.conn()).await?, false),
+            None => (keys::ensure(store.writer()).await?, false),
         };
         Ok(Self {
             keys: Arc::new(RwLock::new(Arc::new(keys))),

@@ -78,11 +78,11 @@ pub async fn issue_token(
     let matches = password::verify(&state.hashing, secret, hash).await?;
     let Some(user) = user.filter(|user| matches && user.active) else {
         for (key, limit) in keys.limits() {
-            throttle::record_failure(state.store.conn(), key, limit, now).await?;
+            throttle::record_failure(state.store.writer(), key, limit, now).await?;
         }
         return Err(ApiError::InvalidCredentials);
     };
-    throttle::clear(state.store.conn(), &keys.user).await?;
+    throttle::clear(state.store.writer(), &keys.user).await?;
     let access_token = state.tokens.issue(&state.store, user.id, user.role, user.unit_id).await?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(TokenResponse {
         access_token,

@@ -162,7 +162,7 @@ pub async fn list_events(
     let mut committed = state.store.watch_events();
     let found = loop {
         committed.borrow_and_update();
-        events::sequence(state.store.conn()).await?;
+        events::sequence(state.store.writer()).await?;
         let found = events::read(state.store.conn(), &filter, from, limit).await?;
         let left = deadline.saturating_duration_since(Instant::now());
         if !found.is_empty() || left.is_zero() {
