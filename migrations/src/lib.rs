@@ -13,6 +13,7 @@ mod m20261129_000007_report_snapshots;
 mod m20261129_000008_name_search;
 mod m20261129_000009_events_webhooks;
 mod m20261129_000010_counter_rollups;
+mod m20261129_000011_officials_id_number;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000008_name_search::Migration),
             Box::new(m20261129_000009_events_webhooks::Migration),
             Box::new(m20261129_000010_counter_rollups::Migration),
+            Box::new(m20261129_000011_officials_id_number::Migration),
         ]
     }
 }

@@ -4,7 +4,7 @@ use reqwest::Method;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, Tree, body, id_of, ids, problem, spawn_app};
+use crate::helpers::{PASSWORD, TestApp, Tree, body, id_of, ids, plan, problem, spawn_app};
 
 /// A commune desk ready to record: an official with a portal account and a grant from 1 July 2021,
 /// and a clerk linked to it.
@@ -555,35 +555,6 @@ async fn personal_numbers_never_reach_the_logs_or_the_audit_trail() {
         assert!(!logs.contains(secret.as_str()), "a log line holds {}…", &secret[..4]);
         assert!(!trail.contains(secret.as_str()), "the audit trail holds {}…", &secret[..4]);
     }
-}
-
-/// The plan each database makes for `sql`, as text. PostgreSQL is told to avoid the ways of reading
-/// (`avoid`: a table scan, a sort…) that only win on the empty table of a test and would hide the
-/// index it chooses on a large one.
-async fn plan(app: &TestApp, sql: &str, avoid: &[&str]) -> String {
-    let pool = Database::connect(&app.database_url).await.unwrap();
-    let backend = pool.get_database_backend();
-    // One connection for the setting and the plan.
-    let db = sea_orm::TransactionTrait::begin(&pool).await.unwrap();
-    let explain = match backend {
-        sea_orm::DbBackend::Postgres => {
-            for setting in avoid {
-                db.execute_unprepared(&format!("SET LOCAL {setting} = off")).await.unwrap();
-            }
-            format!("EXPLAIN {sql}")
-        }
-        _ => format!("EXPLAIN QUERY PLAN {sql}"),
-    };
-    let rows = db.query_all_raw(sea_orm::Statement::from_string(backend, explain)).await.unwrap();
-    let text: Vec<String> = rows
-        .iter()
-        .map(|row| {
-            row.try_get::<String>("", "QUERY PLAN").or_else(|_| row.try_get::<String>("", "detail")).unwrap_or_default()
-        })
-        .collect();
-    db.rollback().await.unwrap();
-    pool.close().await.unwrap();
-    text.join("\n")
 }
 
 /// The name search the list runs (`q=`) is answered from a trigram index on both databases, not by

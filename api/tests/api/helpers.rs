@@ -225,3 +225,32 @@ pub async fn problem(response: Response, status: u16) -> Value {
 pub fn ids(list: &Value) -> Vec<String> {
     list["items"].as_array().expect("items").iter().map(id_of).collect()
 }
+
+/// The plan each database makes for `sql`, as text. PostgreSQL is told to avoid the ways of reading
+/// (`avoid`: a table scan, a sort…) that only win on the empty table of a test and would hide the
+/// index it chooses on a large one.
+pub async fn plan(app: &TestApp, sql: &str, avoid: &[&str]) -> String {
+    let pool = sea_orm::Database::connect(&app.database_url).await.unwrap();
+    let backend = pool.get_database_backend();
+    // One connection for the setting and the plan.
+    let db = sea_orm::TransactionTrait::begin(&pool).await.unwrap();
+    let explain = match backend {
+        sea_orm::DbBackend::Postgres => {
+            for setting in avoid {
+                db.execute_unprepared(&format!("SET LOCAL {setting} = off")).await.unwrap();
+            }
+            format!("EXPLAIN {sql}")
+        }
+        _ => format!("EXPLAIN QUERY PLAN {sql}"),
+    };
+    let rows = db.query_all_raw(sea_orm::Statement::from_string(backend, explain)).await.unwrap();
+    let text: Vec<String> = rows
+        .iter()
+        .map(|row| {
+            row.try_get::<String>("", "QUERY PLAN").or_else(|_| row.try_get::<String>("", "detail")).unwrap_or_default()
+        })
+        .collect();
+    db.rollback().await.unwrap();
+    pool.close().await.unwrap();
+    text.join("\n")
+}

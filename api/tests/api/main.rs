@@ -17,6 +17,7 @@ mod officials;
 mod openapi;
 mod operations;
 mod pii;
+mod plans;
 mod reorganisations;
 mod reports;
 mod rosters;

@@ -1,15 +1,16 @@
 //! Users and service accounts.
 
 use dvc_domain::{DisplayName, NewUser, Principal, Role, Scope, UnitPath, User, UserChanges, Username};
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Alias, Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, PaginatorTrait,
-    QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult,
+    PaginatorTrait, QueryFilter,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::audit::{self, Change};
+use crate::entity::unit;
 use crate::entity::user::{self, Column, Entity};
 use crate::units::unit_ids_in;
 use crate::versioned;
@@ -62,24 +63,50 @@ pub async fn find_credentials(db: &impl ConnectionTrait, username: &str) -> Resu
     }
 }
 
+#[derive(Debug, FromQueryResult)]
+struct Identity {
+    id: Uuid,
+    username: String,
+    role: String,
+    unit_id: Option<Uuid>,
+    official_id: Option<Uuid>,
+    unit_path: Option<String>,
+}
+
 /// The principal behind a token: the user as it is now, or `None` when it is gone or deactivated,
-/// so that a deactivated user's token stops working at once.
+/// so that a deactivated user's token stops working at once. One statement on every request: the
+/// user's role and scope with its unit's path, and never its password hash.
 pub async fn principal(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Option<Principal>, StoreError> {
-    let Some(user) = Entity::find_by_id(user_id).filter(Column::Active.eq(true)).one(db).await? else {
+    let select = Query::select()
+        .columns([
+            (user::Entity, Column::Id),
+            (user::Entity, Column::Username),
+            (user::Entity, Column::Role),
+            (user::Entity, Column::UnitId),
+            (user::Entity, Column::OfficialId),
+        ])
+        .expr_as(Expr::col((unit::Entity, unit::Column::Path)), Alias::new("unit_path"))
+        .from(user::Entity)
+        .left_join(unit::Entity, Expr::col((unit::Entity, unit::Column::Id)).equals((user::Entity, Column::UnitId)))
+        .and_where(Expr::col((user::Entity, Column::Id)).eq(user_id))
+        .and_where(Expr::col((user::Entity, Column::Active)).eq(true))
+        .to_owned();
+    let Some(identity) = Identity::find_by_statement(db.get_database_backend().build(&select)).one(db).await? else {
         return Ok(None);
     };
-    let user = to_domain(user)?;
-    let scope = match (user.role, user.unit_id) {
+    let role =
+        Role::parse(&identity.role).ok_or_else(|| StoreError::Corrupt(format!("user role {}", identity.role)))?;
+    let scope = match (role, identity.unit_path) {
         (Role::Admin, _) => Scope::All,
-        (_, Some(unit_id)) => Scope::Subtree(crate::units::path_of(db, unit_id).await?),
+        (_, Some(path)) => Scope::Subtree(UnitPath::parse(&path)?),
         (_, None) => return Err(StoreError::Corrupt(format!("user {user_id} has no scope unit"))),
     };
     Ok(Some(Principal {
-        user_id: user.id,
-        username: user.username.as_str().to_owned(),
-        role: user.role,
-        unit_id: user.unit_id,
-        official_id: user.official_id,
+        user_id: identity.id,
+        username: identity.username,
+        role,
+        unit_id: identity.unit_id,
+        official_id: identity.official_id,
         scope,
     }))
 }

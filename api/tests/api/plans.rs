@@ -1,0 +1,48 @@
+//! The plans of the hot queries: each is answered from an index on both databases, so that its cost
+//! does not grow with the tables. PostgreSQL is told to avoid table scans, which only win on the
+//! empty tables of a test.
+
+use crate::helpers::{plan, spawn_app};
+
+const ID: &str = "0193a1c2-7d5e-7a6b-9c0d-1e2f3a4b5c6d";
+
+async fn plan_names(sql: &str, indexes: &[&str]) {
+    let app = spawn_app().await;
+    let text = plan(&app, sql, &["enable_seqscan"]).await;
+    assert!(indexes.iter().any(|index| text.contains(index)), "{sql}\n{text}");
+    assert!(!text.contains("SCAN officials") && !text.contains("Seq Scan"), "{sql}\n{text}");
+}
+
+/// A new official's ID number is checked against the active officials through an index.
+#[tokio::test]
+async fn the_duplicate_id_number_check_of_officials_uses_an_index() {
+    let sql = "SELECT id FROM officials WHERE id_number_hash = 'abc' AND active = true";
+    plan_names(sql, &["ix_officials_id_number", "ux_officials_active_id_number"]).await;
+}
+
+/// Every authenticated request reads its caller and the caller's unit by primary key.
+#[tokio::test]
+async fn the_caller_is_read_by_primary_key() {
+    let sql = format!(
+        "SELECT users.id, units.path FROM users LEFT JOIN units ON units.id = users.unit_id \
+         WHERE users.id = '{ID}' AND users.active = true"
+    );
+    plan_names(&sql, &["users_pkey", "sqlite_autoindex_users_1", "PRIMARY KEY"]).await;
+}
+
+/// A subtree is a range of the path index.
+#[tokio::test]
+async fn a_subtree_is_a_range_of_the_path_index() {
+    let sql = format!("SELECT id FROM units WHERE path >= '/{ID}/' AND path < '/{ID}0'");
+    plan_names(&sql, &["ux_units_path"]).await;
+}
+
+/// A report row's counts are a range of the subtree counters' primary key.
+#[tokio::test]
+async fn a_report_reads_the_subtree_counters_by_key() {
+    let sql = format!(
+        "SELECT unit_id, account_kind, SUM(created) FROM citizen_account_rollups \
+         WHERE unit_id IN ('{ID}') AND period <= '2025-10' GROUP BY unit_id, account_kind"
+    );
+    plan_names(&sql, &["citizen_account_rollups_pkey", "sqlite_autoindex_citizen_account_rollups_1"]).await;
+}
