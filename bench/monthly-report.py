@@ -89,7 +89,7 @@ def main():
     sqlite_path = os.path.join(work, "dvc.sqlite")
     def fill_sqlite():
         connection = sqlite3.connect(sqlite_path)
-        connection.execute(FILL.format(months=SQLITE_MONTHS))
+        connection.executescript(FILL.format(months=SQLITE_MONTHS))
         connection.commit()
         connection.execute("ANALYZE")
         connection.close()
