@@ -4,25 +4,15 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
+use crate::named::named_values;
 use crate::text::{check_length, normalize};
 use crate::time::vietnam_date;
 use crate::{Official, ParseError, PortalAccount};
 
-/// A function of the national portal that can be granted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GrantFunction {
-    CreateCitizenAccount,
-}
-
-impl GrantFunction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GrantFunction::CreateCitizenAccount => "create_citizen_account",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<GrantFunction> {
-        (raw == "create_citizen_account").then_some(GrantFunction::CreateCitizenAccount)
+named_values! {
+    /// A function of the national portal that can be granted.
+    GrantFunction {
+        CreateCitizenAccount => "create_citizen_account",
     }
 }
 

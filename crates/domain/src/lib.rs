@@ -8,6 +8,7 @@ pub mod directive;
 pub mod error;
 pub mod feed;
 pub mod grant;
+mod named;
 pub mod official;
 pub mod person;
 pub mod policy;
@@ -30,7 +31,8 @@ pub use person::{IdNumber, PersonName, PhoneNumber};
 pub use policy::{Action, Denied, Principal, Scope};
 pub use role::Role;
 pub use roster::{
-    NameMatch, RawEntry, Roster, RosterEntry, RosterSource, RosterStatus, RosterUnits, RowError, ValidEntry,
+    MAX_ROSTER_ENTRIES, NameMatch, RawEntry, Roster, RosterEntry, RosterSource, RosterStatus, RosterUnits, RowError,
+    ValidEntry,
 };
 pub use support::{SupportChanges, SupportComment, SupportRequest, SupportStatus};
 pub use time::Period;

@@ -1,33 +1,21 @@
 use serde::{Deserialize, Serialize};
 
-/// What a user may do; CONTRACT.md's table of roles is the reference.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Manager,
-    Clerk,
-    Viewer,
-    Integration,
+use crate::named::named_values;
+
+named_values! {
+    /// What a user may do; CONTRACT.md's table of roles is the reference.
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    Role {
+        Admin => "admin",
+        Manager => "manager",
+        Clerk => "clerk",
+        Viewer => "viewer",
+        Integration => "integration",
+    }
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [Role::Admin, Role::Manager, Role::Clerk, Role::Viewer, Role::Integration];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Manager => "manager",
-            Role::Clerk => "clerk",
-            Role::Viewer => "viewer",
-            Role::Integration => "integration",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|role| role.as_str() == raw)
-    }
-
     /// Whether a user of this role may create (or manage) a user of `other`: nobody hands out more
     /// rights than they hold, and only an admin creates managers, admins and service accounts.
     pub fn may_create(self, other: Role) -> bool {

@@ -68,7 +68,7 @@ impl<T> Created<T> {
 /// request is told apart from retrying the same one.
 pub fn fingerprint(route: &str, body: &[u8]) -> String {
     let digest = Sha256::new().chain_update(route.as_bytes()).chain_update([0]).chain_update(body).finalize();
-    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+    hex::encode(digest)
 }
 
 /// Creates something at most once per `Idempotency-Key`: a retry with the same key and request

@@ -13,9 +13,8 @@ use calamine::{Data, Reader as _, Xlsx};
 use dvc_domain::text::fold;
 use rust_xlsxwriter::{Format, FormatBorder, Workbook, Worksheet, XlsxError};
 
-/// The most data rows a form may have. No district has anywhere near this many officials, so a longer
-/// file is a mistake (or an attack), and reading stops as soon as it is passed.
-pub const MAX_ROWS: usize = 10_000;
+/// The most data rows a form may have: as many as a roster may list.
+pub const MAX_ROWS: usize = dvc_domain::MAX_ROSTER_ENTRIES;
 
 /// The largest XLSX file read. An XLSX is a zip, which can inflate a thousandfold, so the compressed
 /// size is capped before anything is unpacked; a real form is a few tens of kilobytes.

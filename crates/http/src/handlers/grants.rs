@@ -15,31 +15,13 @@ use super::problems::{Changing, Creating, Reading};
 
 use crate::error::{ApiError, Fields};
 use crate::extract::{IdempotencyKey, IfMatch, JsonBody, Query};
+use crate::mirror::mirror_enum;
 use crate::pagination::{ListResponse, PageQuery};
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
 use crate::{AppState, Caller};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[schema(as = GrantFunction)]
-pub enum FunctionDto {
-    CreateCitizenAccount,
-}
-
-impl From<GrantFunction> for FunctionDto {
-    fn from(function: GrantFunction) -> Self {
-        match function {
-            GrantFunction::CreateCitizenAccount => FunctionDto::CreateCitizenAccount,
-        }
-    }
-}
-
-impl From<FunctionDto> for GrantFunction {
-    fn from(function: FunctionDto) -> Self {
-        match function {
-            FunctionDto::CreateCitizenAccount => GrantFunction::CreateCitizenAccount,
-        }
-    }
+mirror_enum! {
+    FunctionDto as GrantFunction mirrors GrantFunction { CreateCitizenAccount }
 }
 
 /// A portal function granted to an official.

@@ -4,7 +4,9 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, web};
 use chrono::{DateTime, Utc};
 use dvc_domain::official::parse_reason;
 use dvc_domain::roster::check_entries;
-use dvc_domain::{Action, NameMatch, Principal, RawEntry, Roster, RosterEntry, RosterSource, RosterStatus};
+use dvc_domain::{
+    Action, MAX_ROSTER_ENTRIES, NameMatch, Principal, RawEntry, Roster, RosterEntry, RosterSource, RosterStatus,
+};
 use dvc_sheets::Sheet;
 use dvc_store::rosters::{self, AcceptSummary, NewRoster, RosterFilter};
 use dvc_store::units;
@@ -18,43 +20,13 @@ use super::problems::{Changing, Creating, Reading, SignedIn};
 use super::scope::unit_in_scope;
 use crate::error::{ApiError, Fields};
 use crate::extract::{IdempotencyKey, IfMatch, JsonBody, LargeJson, Query};
+use crate::mirror::mirror_enum;
 use crate::pagination::{ListResponse, PageQuery};
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
 use crate::{AppState, Caller};
 
-/// The most rows a roster may have: a province's desks, many times over.
-pub const MAX_ENTRIES: usize = 10_000;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[schema(as = RosterStatus)]
-pub enum RosterStatusDto {
-    Draft,
-    Submitted,
-    Accepted,
-    Returned,
-}
-
-impl From<RosterStatus> for RosterStatusDto {
-    fn from(status: RosterStatus) -> Self {
-        match status {
-            RosterStatus::Draft => RosterStatusDto::Draft,
-            RosterStatus::Submitted => RosterStatusDto::Submitted,
-            RosterStatus::Accepted => RosterStatusDto::Accepted,
-            RosterStatus::Returned => RosterStatusDto::Returned,
-        }
-    }
-}
-
-impl From<RosterStatusDto> for RosterStatus {
-    fn from(status: RosterStatusDto) -> Self {
-        match status {
-            RosterStatusDto::Draft => RosterStatus::Draft,
-            RosterStatusDto::Submitted => RosterStatus::Submitted,
-            RosterStatusDto::Accepted => RosterStatus::Accepted,
-            RosterStatusDto::Returned => RosterStatus::Returned,
-        }
-    }
+mirror_enum! {
+    RosterStatusDto as RosterStatus mirrors RosterStatus { Draft, Submitted, Accepted, Returned }
 }
 
 /// What is wrong with one field of a row.
@@ -243,10 +215,10 @@ pub async fn store_roster(
 pub fn check_size(count: usize) -> Result<(), ApiError> {
     match count {
         0 => Err(ApiError::invalid("/entries", "empty_roster", "a roster lists at least one official")),
-        count if count > MAX_ENTRIES => Err(ApiError::invalid(
+        count if count > MAX_ROSTER_ENTRIES => Err(ApiError::invalid(
             "/entries",
             "roster_too_long",
-            &format!("a roster lists at most {MAX_ENTRIES} officials"),
+            &format!("a roster lists at most {MAX_ROSTER_ENTRIES} officials"),
         )),
         _ => Ok(()),
     }

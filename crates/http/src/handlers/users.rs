@@ -14,44 +14,14 @@ use uuid::Uuid;
 use crate::auth::password;
 use crate::error::{ApiError, FieldError, Fields};
 use crate::extract::{IdempotencyKey, IfMatch, JsonBody, Query};
+use crate::mirror::mirror_enum;
 use crate::pagination::{ListResponse, PageQuery};
 use crate::patch::Patch;
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
 use crate::{AppState, Caller};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[schema(as = Role)]
-pub enum RoleDto {
-    Admin,
-    Manager,
-    Clerk,
-    Viewer,
-    Integration,
-}
-
-impl From<Role> for RoleDto {
-    fn from(role: Role) -> Self {
-        match role {
-            Role::Admin => RoleDto::Admin,
-            Role::Manager => RoleDto::Manager,
-            Role::Clerk => RoleDto::Clerk,
-            Role::Viewer => RoleDto::Viewer,
-            Role::Integration => RoleDto::Integration,
-        }
-    }
-}
-
-impl From<RoleDto> for Role {
-    fn from(role: RoleDto) -> Self {
-        match role {
-            RoleDto::Admin => Role::Admin,
-            RoleDto::Manager => Role::Manager,
-            RoleDto::Clerk => Role::Clerk,
-            RoleDto::Viewer => Role::Viewer,
-            RoleDto::Integration => Role::Integration,
-        }
-    }
+mirror_enum! {
+    RoleDto as Role mirrors Role { Admin, Manager, Clerk, Viewer, Integration }
 }
 
 /// A user or service account.
