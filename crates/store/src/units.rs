@@ -317,13 +317,12 @@ async fn move_descendants(
         sea_orm::DbBackend::Postgres => "$1 || substr(path, $2)",
         _ => "? || substr(path, ?)",
     };
-    Entity::update_many()
+    versioned::bump(Entity::update_many())
         .col_expr(
             Column::Path,
             Expr::cust_with_values(rebased, [sea_orm::Value::from(new_path.as_str()), sea_orm::Value::from(kept_from)]),
         )
         .col_expr(Column::Level, Expr::col(Column::Level).add(level_shift))
-        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
         .filter(Column::Path.gt(old_path.as_str()))
         .filter(Column::Path.lt(old_path.upper_bound()))
         .exec(db)
@@ -413,14 +412,7 @@ pub async fn delete(
         .exec(db)
         .await?;
     Entity::delete_by_id(id).exec(db).await?;
-    let change = Change {
-        action: "unit.delete",
-        entity: ENTITY,
-        entity_id: Some(id),
-        unit_id: Some(id),
-        before: Some(snapshot(&before)),
-        after: None,
-    };
+    let change = Change::deleted("unit.delete", ENTITY, id, snapshot(&before)).in_unit(id);
     audit::record(db, actor, change).await
 }
 
@@ -519,12 +511,10 @@ fn parent_in_list<'a>(
 }
 
 async fn rename(db: &impl ConnectionTrait, existing: &unit::Model, entry: &ListedUnit) -> Result<(), StoreError> {
-    Entity::update_many()
+    versioned::bump(Entity::update_many())
         .col_expr(Column::Name, Expr::value(entry.name.as_str()))
         .col_expr(Column::NameFolded, Expr::value(fold(entry.name.as_str())))
         .col_expr(Column::Category, Expr::value(entry.category.as_str()))
-        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
-        .col_expr(Column::UpdatedAt, Expr::value(crate::now()))
         .filter(Column::Id.eq(existing.id))
         .exec(db)
         .await?;
@@ -532,14 +522,14 @@ async fn rename(db: &impl ConnectionTrait, existing: &unit::Model, entry: &Liste
 }
 
 fn import_change(action: &'static str, id: Uuid, before: Option<&unit::Model>, entry: &ListedUnit) -> Change<'static> {
-    Change {
-        action,
-        entity: ENTITY,
-        entity_id: Some(id),
-        unit_id: Some(id),
-        before: before.map(|model| json!({ "name": model.name, "category": model.category })),
-        after: Some(json!({ "code": entry.code.as_str(), "name": entry.name.as_str(), "category": entry.category })),
-    }
+    let after = json!({ "code": entry.code.as_str(), "name": entry.name.as_str(), "category": entry.category });
+    let change = match before {
+        Some(model) => {
+            Change::update(action, ENTITY, id, json!({ "name": model.name, "category": model.category }), after)
+        }
+        None => Change::created(action, ENTITY, id, after),
+    };
+    change.in_unit(id)
 }
 
 async fn insert_models(db: &impl ConnectionTrait, models: Vec<unit::Model>) -> Result<(), StoreError> {

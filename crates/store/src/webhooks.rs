@@ -200,14 +200,7 @@ pub async fn update(
 pub async fn delete(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
     let before = get(db, id).await?;
     Entity::delete_by_id(id).exec(db).await?;
-    let change = Change {
-        action: "webhook.delete",
-        entity: ENTITY,
-        entity_id: Some(id),
-        unit_id: None,
-        before: Some(snapshot(&before)),
-        after: None,
-    };
+    let change = Change::deleted("webhook.delete", ENTITY, id, snapshot(&before));
     audit::record(db, actor, change).await
 }
 
