@@ -3,7 +3,8 @@ use serde::{Deserialize, Serialize};
 use crate::named::named_values;
 
 named_values! {
-    /// What a user may do; CONTRACT.md's table of roles is the reference.
+    /// What a user may do. What each role may do, and where, is decided by `Principal::authorize`
+    /// (`policy.rs`).
     #[derive(Serialize, Deserialize)]
     #[serde(rename_all = "snake_case")]
     Role {
