@@ -16,6 +16,7 @@ pub mod reorganisation;
 pub mod report;
 pub mod role;
 pub mod roster;
+mod roster_order;
 pub mod support;
 pub mod text;
 pub mod time;
