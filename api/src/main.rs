@@ -157,9 +157,8 @@ async fn create_user(
         official_id: None,
         password_hash,
     };
-    if role != Role::Admin && unit_id.is_none() {
-        anyhow::bail!("--unit-id is required for every role but admin");
-    }
+    dvc_domain::user::check_scope_unit(role, unit_id)
+        .map_err(|_| anyhow::anyhow!("--unit-id is required for every role but admin"))?;
     let tx = store.begin().await?;
     let user = dvc_store::users::create(&tx, &Actor::system("cli"), new).await?;
     tx.commit().await.map_err(dvc_store::StoreError::from)?;

@@ -17,6 +17,12 @@ named_values! {
 }
 
 impl Role {
+    /// Whether a user of this role acts within one unit's subtree, and so has a scope unit: every
+    /// role but admin does.
+    pub fn needs_scope_unit(self) -> bool {
+        self != Role::Admin
+    }
+
     /// Whether a user of this role may create (or manage) a user of `other`: nobody hands out more
     /// rights than they hold, and only an admin creates managers, admins and service accounts.
     pub fn may_create(self, other: Role) -> bool {

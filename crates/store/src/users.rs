@@ -69,10 +69,10 @@ pub async fn principal(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Optio
         return Ok(None);
     };
     let user = to_domain(user)?;
-    let scope = match (user.role, user.unit_id) {
-        (Role::Admin, _) => Scope::All,
-        (_, Some(unit_id)) => Scope::Subtree(crate::units::path_of(db, unit_id).await?),
-        (_, None) => return Err(StoreError::Corrupt(format!("user {user_id} has no scope unit"))),
+    let scope = match user.unit_id {
+        _ if !user.role.needs_scope_unit() => Scope::All,
+        Some(unit_id) => Scope::Subtree(crate::units::path_of(db, unit_id).await?),
+        None => return Err(StoreError::Corrupt(format!("user {user_id} has no scope unit"))),
     };
     Ok(Some(Principal {
         user_id: user.id,

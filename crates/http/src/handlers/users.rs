@@ -1,7 +1,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
-use dvc_domain::user::check_official_link;
+use dvc_domain::user::{self, check_official_link};
 use dvc_domain::{Action, DisplayName, NewUser, Password, Principal, Role, UnitPath, User, UserChanges, Username};
 use dvc_store::{Actor, StoreError, Tx, officials, units, users};
 
@@ -171,8 +171,9 @@ async fn check_scope_unit(
 ) -> Result<Option<UnitPath>, ApiError> {
     match unit_id {
         Some(unit_id) => unit_in_scope(tx, principal, Action::ManageUser(role), unit_id, "/unit_id").await.map(Some),
-        None if role == Role::Admin => Ok(None),
-        None => Err(ApiError::invalid("/unit_id", "unit_required", "every role but admin needs a scope unit")),
+        None => user::check_scope_unit(role, None)
+            .map(|()| None)
+            .map_err(|error| ApiError::Validation(vec![FieldError::new("/unit_id", error)])),
     }
 }
 
