@@ -126,6 +126,42 @@ pub fn may_be_granted(official: &Official) -> Result<(), GrantRefusal> {
     Ok(())
 }
 
+/// Why a row of an accepted roster got no grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// No active official has the row's ID number.
+    OfficialNotFound,
+    /// The official may not be granted the function (see [`may_be_granted`]).
+    Refused(GrantRefusal),
+    /// The official holds the function for these days already.
+    AlreadyGranted,
+}
+
+impl SkipReason {
+    pub fn code(self) -> &'static str {
+        match self {
+            SkipReason::OfficialNotFound => "official_not_found",
+            SkipReason::Refused(refusal) => refusal.code(),
+            SkipReason::AlreadyGranted => "already_granted",
+        }
+    }
+}
+
+/// A roster row that got no grant: its number, its official when one was found, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedRow {
+    pub row: u32,
+    pub official_id: Option<Uuid>,
+    pub reason: SkipReason,
+}
+
+/// What granting an accepted roster did: the grants made, and the rows skipped.
+#[derive(Debug, Clone, Default)]
+pub struct RosterGrants {
+    pub granted: Vec<Grant>,
+    pub skipped: Vec<SkippedRow>,
+}
+
 /// The one answer to "may this official record a citizen account at `at`?": the grant that allows
 /// it, among the official's grants, or why not. Every path that records citizen accounts asks here.
 pub fn grant_for_recording(grants: &[Grant], at: DateTime<Utc>) -> Result<&Grant, GrantRefusal> {

@@ -26,7 +26,7 @@ pub mod user;
 pub use citizen::{AccountKind, CitizenAccount, FailureReason, NewCitizenAccount, Outcome, RecordSource};
 pub use directive::{Directive, DirectiveChanges, Milestone, MilestoneKey, NewDirective};
 pub use error::ParseError;
-pub use grant::{Grant, GrantFunction, GrantPeriod, GrantRefusal, NewGrant};
+pub use grant::{Grant, GrantFunction, GrantPeriod, GrantRefusal, NewGrant, RosterGrants, SkipReason, SkippedRow};
 pub use official::{Email, NewOfficial, Official, OfficialChanges, PortalAccount};
 pub use person::{IdNumber, PersonName, PhoneNumber};
 pub use policy::{Action, Denied, Principal, Scope};
