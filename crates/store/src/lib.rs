@@ -12,6 +12,7 @@ pub mod events;
 pub mod grants;
 pub mod idempotency;
 pub mod keys;
+pub mod login;
 pub mod officials;
 mod page;
 pub mod pii;
