@@ -157,12 +157,11 @@ async fn create_user(
         official_id: None,
         password_hash,
     };
-    if role != Role::Admin && unit_id.is_none() {
-        anyhow::bail!("--unit-id is required for every role but admin");
-    }
+    dvc_domain::user::check_scope_unit(role, unit_id)
+        .map_err(|_| anyhow::anyhow!("--unit-id is required for every role but admin"))?;
     let tx = store.begin().await?;
     let user = dvc_store::users::create(&tx, &Actor::system("cli"), new).await?;
-    tx.commit().await.map_err(dvc_store::StoreError::from)?;
+    tx.commit().await?;
     eprintln!("created user {} ({})", user.username.as_str(), user.id);
     Ok(())
 }
@@ -177,7 +176,7 @@ async fn import_units(settings: &Settings, file: &std::path::Path, province: Opt
     let tx = store.begin().await?;
     let progress = |done: usize, total: usize| eprintln!("  {done}/{total} units");
     let summary = dvc_store::units::import(&tx, &Actor::system("cli"), &listed, &progress).await?;
-    tx.commit().await.map_err(dvc_store::StoreError::from)?;
+    tx.commit().await?;
     eprintln!("done: {} created, {} updated, {} unchanged", summary.created, summary.updated, summary.unchanged);
     Ok(())
 }
@@ -191,7 +190,7 @@ async fn load_directive(settings: &Settings) -> anyhow::Result<()> {
     }
     let tx = store.begin().await?;
     let directive = dvc_store::directives::create(&tx, &Actor::system("cli"), letter).await?;
-    tx.commit().await.map_err(dvc_store::StoreError::from)?;
+    tx.commit().await?;
     eprintln!(
         "recorded directive {} ({}) with {} milestones",
         directive.code,
@@ -216,9 +215,9 @@ async fn apply_reorganisation(
     let tx = store.begin().await?;
     let summary = dvc_store::reorganisations::apply(&tx, &Actor::system("cli"), &rows).await?;
     if dry_run {
-        tx.rollback().await.map_err(dvc_store::StoreError::from)?;
+        tx.rollback().await?;
     } else {
-        tx.commit().await.map_err(dvc_store::StoreError::from)?;
+        tx.commit().await?;
     }
     eprintln!(
         "{}: {} units closed, {} created, {} successors linked, {} unchanged",
@@ -236,7 +235,7 @@ async fn rebuild_counters(settings: &Settings) -> anyhow::Result<()> {
     eprintln!("recounting citizen-account records");
     let tx = store.begin().await?;
     let rows = dvc_store::counters::rebuild(&tx).await?;
-    tx.commit().await.map_err(dvc_store::StoreError::from)?;
+    tx.commit().await?;
     eprintln!("done: {rows} counter rows written");
     Ok(())
 }

@@ -178,13 +178,10 @@ fn webhook_settings(get: &impl Fn(&str) -> Option<String>) -> anyhow::Result<Del
 }
 
 /// A 32-byte key written as 64 hexadecimal digits.
-pub fn parse_key(hex: &str) -> Option<[u8; 32]> {
-    let hex = hex.trim();
-    let bytes: Option<Vec<u8>> = (0..hex.len())
-        .step_by(2)
-        .map(|at| hex.get(at..at + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
-        .collect();
-    bytes?.try_into().ok()
+pub fn parse_key(text: &str) -> Option<[u8; 32]> {
+    let mut key = [0; 32];
+    hex::decode_to_slice(text.trim(), &mut key).ok()?;
+    Some(key)
 }
 
 fn read_file(path: &Path) -> anyhow::Result<BTreeMap<String, String>> {

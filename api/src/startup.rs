@@ -61,7 +61,7 @@ pub async fn rotate_pii_key(settings: &Settings, new_key: Option<[u8; 32]>) -> a
     };
     let tx = store.begin().await?;
     let resealed = pii::rotate(&tx, &Actor::system("cli"), store.pii(), &master, kept).await?;
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     store.close().await?;
     Ok(resealed)
 }
@@ -140,7 +140,7 @@ async fn bootstrap_admin(store: &Store, configured: Option<&str>) -> anyhow::Res
         Err(StoreError::Conflict { .. }) => return Ok(()),
         other => other?,
     };
-    tx.commit().await.map_err(StoreError::from)?;
+    tx.commit().await?;
     if generated {
         announce_generated_password(&secret);
     }

@@ -2,26 +2,20 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{ADMIN_PASSWORD, PASSWORD, body, id_of, problem, settings_for, spawn_app, spawn_app_with, start};
+use crate::helpers::{
+    ADMIN_PASSWORD, PASSWORD, admin_token, body, id_of, problem, settings_for, spawn_app, spawn_app_with, start, token,
+};
 
 const SECRET: &str = "a-configured-secret-that-is-long-enough";
 
 #[tokio::test]
 async fn admin_logs_in_and_learns_who_it_is() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .post(app.url("/api/v1/auth/token"))
-        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let token = body(response).await;
-    assert_eq!(token["token_type"], "Bearer");
-    assert_eq!(token["expires_in"], 900);
+    let token = token(&app.client, &app.address, &json!({"username": "admin", "password": ADMIN_PASSWORD})).await;
+    assert_eq!(token.token_type, "Bearer");
+    assert_eq!(token.expires_in, 900);
 
-    let me = body(app.get("/api/v1/auth/me", token["access_token"].as_str().unwrap()).await).await;
+    let me = body(app.get("/api/v1/auth/me", &token.access_token).await).await;
     assert_eq!(me["username"], "admin");
     assert_eq!(me["role"], "admin");
 }
@@ -62,15 +56,8 @@ async fn service_accounts_log_in_with_client_credentials() {
     let app = spawn_app().await;
     let tree = app.tree().await;
     app.user("portal.sync", "integration", Some(&tree.province)).await;
-    let response = app
-        .client
-        .post(app.url("/api/v1/auth/token"))
-        .json(&json!({"client_id": "portal.sync", "client_secret": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let token = body(response).await["access_token"].as_str().unwrap().to_owned();
+    let credentials = json!({"client_id": "portal.sync", "client_secret": PASSWORD});
+    let token = token(&app.client, &app.address, &credentials).await.access_token;
     let me = body(app.get("/api/v1/auth/me", &token).await).await;
     assert_eq!(me["role"], "integration");
     assert_eq!(me["unit_id"], tree.province.as_str());
@@ -236,15 +223,7 @@ async fn a_rotated_key_signs_new_tokens_while_old_ones_stay_valid() {
     let second = start(&settings_for(&app.database_url)).await;
     let login = |address: String| {
         let client = app.client.clone();
-        async move {
-            let response = client
-                .post(format!("{address}/api/v1/auth/token"))
-                .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
-                .send()
-                .await
-                .unwrap();
-            body(response).await["access_token"].as_str().unwrap().to_owned()
-        }
+        async move { admin_token(&client, &address).await }
     };
     let new_token = login(second.clone()).await;
     assert_ne!(kid_of(&new_token), kid_of(&old_token));

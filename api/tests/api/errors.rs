@@ -111,7 +111,7 @@ async fn hostile_input_is_answered_without_harm() {
     // Invalid UTF-8, deep nesting and numbers beyond any type are not JSON this server reads.
     problem(send_raw(b"{\"code\": \"\xff\xfe\"}".to_vec()).await.unwrap(), 400).await;
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    assert!(send_raw(deep.into_bytes()).await.unwrap().status().is_client_error());
+    problem(send_raw(deep.into_bytes()).await.unwrap(), 400).await;
     let huge = json!({"code": "52", "name": "x", "kind": "province", "valid_from": 1e308});
     problem(app.post("/api/v1/units", &app.admin, &huge).await, 422).await;
 

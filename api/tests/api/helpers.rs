@@ -4,6 +4,7 @@ use dvc_api::settings::Settings;
 use dvc_api::startup::Application;
 use reqwest::{Client, Method, RequestBuilder, Response};
 use sea_orm::{ConnectionTrait, Database};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -145,15 +146,7 @@ impl TestApp {
     }
 
     pub async fn login(&self, username: &str, password: &str) -> String {
-        let response = self
-            .client
-            .post(self.url("/api/v1/auth/token"))
-            .json(&json!({ "username": username, "password": password }))
-            .send()
-            .await
-            .expect("request sent");
-        assert_eq!(response.status(), 200, "login of {username}");
-        body(response).await["access_token"].as_str().expect("token").to_owned()
+        token(&self.client, &self.address, &json!({ "username": username, "password": password })).await.access_token
     }
 
     /// Creates a unit as admin and returns its id.
@@ -200,6 +193,28 @@ pub struct Tree {
     pub district_b: String,
     pub commune_a: String,
     pub commune_b: String,
+}
+
+/// The answer to `POST /auth/token`.
+#[derive(Debug, Deserialize)]
+pub struct Token {
+    pub access_token: String,
+    pub token_type: String,
+    pub expires_in: i64,
+}
+
+/// Asks the server at `address` for a token with `credentials` (a username and a password, or a
+/// client id and a secret), which must be granted.
+pub async fn token(client: &Client, address: &str, credentials: &Value) -> Token {
+    let response =
+        client.post(format!("{address}/api/v1/auth/token")).json(credentials).send().await.expect("request sent");
+    assert_eq!(response.status(), 200, "a token for {credentials}");
+    response.json().await.expect("a token")
+}
+
+/// The admin's access token on the server at `address`.
+pub async fn admin_token(client: &Client, address: &str) -> String {
+    token(client, address, &json!({"username": "admin", "password": ADMIN_PASSWORD})).await.access_token
 }
 
 pub async fn body(response: Response) -> Value {

@@ -203,6 +203,7 @@ async fn personal_numbers_are_sealed_at_rest_and_masked_in_the_audit_trail() {
         ))
         .await
         .unwrap();
+    assert_eq!(rows.len(), 1, "the official is stored");
     for row in rows {
         let id_number: String = row.try_get("", "id_number_sealed").unwrap();
         let phone: String = row.try_get("", "phone_sealed").unwrap();

@@ -1,20 +1,14 @@
 use dvc_api::startup::{Application, rotate_pii_key};
 use serde_json::json;
 
-use crate::helpers::{ADMIN_PASSWORD, body, id_of, settings_for, spawn_app, start};
+use crate::helpers::{ADMIN_PASSWORD, admin_token, body, id_of, settings_for, spawn_app, start};
 
 const NEW_KEY: [u8; 32] = [0x5a; 32];
 
 /// Logs in as the admin on a server and reads an official there, unmasked.
 async fn read_official(address: &str, id: &str) -> serde_json::Value {
     let client = reqwest::Client::new();
-    let token = client
-        .post(format!("{address}/api/v1/auth/token"))
-        .json(&json!({"username": "admin", "password": ADMIN_PASSWORD}))
-        .send()
-        .await
-        .unwrap();
-    let token = body(token).await["access_token"].as_str().unwrap().to_owned();
+    let token = admin_token(&client, address).await;
     let response = client.get(format!("{address}/api/v1/officials/{id}")).bearer_auth(token).send().await.unwrap();
     assert_eq!(response.status(), 200);
     body(response).await

@@ -6,46 +6,26 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::ParseError;
+use crate::named::named_values;
 use crate::text::{check_length, normalize};
 
-/// The steps of the drive a directive sets deadlines for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MilestoneKey {
-    /// R1: officials open their own portal accounts.
-    OfficialPortalAccounts,
-    /// R2: districts send their rosters.
-    RostersSubmitted,
-    /// R3: the Service Center grants the function.
-    GrantsCompleted,
-    /// R4: desks help every citizen from this day.
-    AssistedRegistrationStart,
-    /// R8: the first monthly report.
-    MonthlyReport,
-}
-
-impl MilestoneKey {
-    pub const ALL: [MilestoneKey; 5] = [
-        MilestoneKey::OfficialPortalAccounts,
-        MilestoneKey::RostersSubmitted,
-        MilestoneKey::GrantsCompleted,
-        MilestoneKey::AssistedRegistrationStart,
-        MilestoneKey::MonthlyReport,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MilestoneKey::OfficialPortalAccounts => "official_portal_accounts",
-            MilestoneKey::RostersSubmitted => "rosters_submitted",
-            MilestoneKey::GrantsCompleted => "grants_completed",
-            MilestoneKey::AssistedRegistrationStart => "assisted_registration_start",
-            MilestoneKey::MonthlyReport => "monthly_report",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<MilestoneKey> {
-        MilestoneKey::ALL.into_iter().find(|key| key.as_str() == raw)
+named_values! {
+    /// The steps of the drive a directive sets deadlines for.
+    MilestoneKey {
+        /// R1: officials open their own portal accounts.
+        OfficialPortalAccounts => "official_portal_accounts",
+        /// R2: districts send their rosters.
+        RostersSubmitted => "rosters_submitted",
+        /// R3: the Service Center grants the function.
+        GrantsCompleted => "grants_completed",
+        /// R4: desks help every citizen from this day.
+        AssistedRegistrationStart => "assisted_registration_start",
+        /// R8: the first monthly report.
+        MonthlyReport => "monthly_report",
     }
 }
+
+impl MilestoneKey {}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Milestone {

@@ -4,25 +4,15 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
+use crate::named::named_values;
 use crate::text::{check_length, normalize};
 use crate::time::vietnam_date;
 use crate::{Official, ParseError, PortalAccount};
 
-/// A function of the national portal that can be granted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum GrantFunction {
-    CreateCitizenAccount,
-}
-
-impl GrantFunction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GrantFunction::CreateCitizenAccount => "create_citizen_account",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<GrantFunction> {
-        (raw == "create_citizen_account").then_some(GrantFunction::CreateCitizenAccount)
+named_values! {
+    /// A function of the national portal that can be granted.
+    GrantFunction {
+        CreateCitizenAccount => "create_citizen_account",
     }
 }
 
@@ -134,6 +124,42 @@ pub fn may_be_granted(official: &Official) -> Result<(), GrantRefusal> {
         return Err(GrantRefusal::NoPortalAccount);
     }
     Ok(())
+}
+
+/// Why a row of an accepted roster got no grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// No active official has the row's ID number.
+    OfficialNotFound,
+    /// The official may not be granted the function (see [`may_be_granted`]).
+    Refused(GrantRefusal),
+    /// The official holds the function for these days already.
+    AlreadyGranted,
+}
+
+impl SkipReason {
+    pub fn code(self) -> &'static str {
+        match self {
+            SkipReason::OfficialNotFound => "official_not_found",
+            SkipReason::Refused(refusal) => refusal.code(),
+            SkipReason::AlreadyGranted => "already_granted",
+        }
+    }
+}
+
+/// A roster row that got no grant: its number, its official when one was found, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SkippedRow {
+    pub row: u32,
+    pub official_id: Option<Uuid>,
+    pub reason: SkipReason,
+}
+
+/// What granting an accepted roster did: the grants made, and the rows skipped.
+#[derive(Debug, Clone, Default)]
+pub struct RosterGrants {
+    pub granted: Vec<Grant>,
+    pub skipped: Vec<SkippedRow>,
 }
 
 /// The one answer to "may this official record a citizen account at `at`?": the grant that allows

@@ -8,6 +8,7 @@ pub mod directive;
 pub mod error;
 pub mod feed;
 pub mod grant;
+mod named;
 pub mod official;
 pub mod person;
 pub mod policy;
@@ -15,6 +16,7 @@ pub mod reorganisation;
 pub mod report;
 pub mod role;
 pub mod roster;
+mod roster_order;
 pub mod support;
 pub mod text;
 pub mod time;
@@ -24,13 +26,14 @@ pub mod user;
 pub use citizen::{AccountKind, CitizenAccount, FailureReason, NewCitizenAccount, Outcome, RecordSource};
 pub use directive::{Directive, DirectiveChanges, Milestone, MilestoneKey, NewDirective};
 pub use error::ParseError;
-pub use grant::{Grant, GrantFunction, GrantPeriod, GrantRefusal, NewGrant};
+pub use grant::{Grant, GrantFunction, GrantPeriod, GrantRefusal, NewGrant, RosterGrants, SkipReason, SkippedRow};
 pub use official::{Email, NewOfficial, Official, OfficialChanges, PortalAccount};
 pub use person::{IdNumber, PersonName, PhoneNumber};
 pub use policy::{Action, Denied, Principal, Scope};
 pub use role::Role;
 pub use roster::{
-    NameMatch, RawEntry, Roster, RosterEntry, RosterSource, RosterStatus, RosterUnits, RowError, ValidEntry,
+    MAX_ROSTER_ENTRIES, NameMatch, RawEntry, Roster, RosterEntry, RosterSource, RosterStatus, RosterUnits, RowError,
+    ValidEntry,
 };
 pub use support::{SupportChanges, SupportComment, SupportRequest, SupportStatus};
 pub use time::Period;

@@ -4,33 +4,21 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::named::named_values;
 use crate::text::{check_length, normalize};
 use crate::{IdNumber, ParseError, PersonName, PhoneNumber};
 
-/// An official's own account on the national portal (R1): none yet, created, or verified by the
-/// Service Center. A permission to create citizen accounts can only be granted to an account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PortalAccount {
-    None,
-    Created,
-    Verified,
-}
-
-impl PortalAccount {
-    pub const ALL: [PortalAccount; 3] = [PortalAccount::None, PortalAccount::Created, PortalAccount::Verified];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PortalAccount::None => "none",
-            PortalAccount::Created => "created",
-            PortalAccount::Verified => "verified",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<PortalAccount> {
-        PortalAccount::ALL.into_iter().find(|status| status.as_str() == raw)
+named_values! {
+    /// An official's own account on the national portal (R1): none yet, created, or verified by the
+    /// Service Center. A permission to create citizen accounts can only be granted to an account.
+    PortalAccount {
+        None => "none",
+        Created => "created",
+        Verified => "verified",
     }
 }
+
+impl PortalAccount {}
 
 /// An e-mail address, checked only for its shape: whether it reaches anyone is not knowable here.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
+use crate::named::named_values;
 use crate::{AccountKind, MilestoneKey, Period, UnitPath};
 
 /// Created and failed attempts.
@@ -183,25 +184,17 @@ impl OfficialFigures {
     }
 }
 
-/// Where a unit stands on one step of a directive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MilestoneStatus {
-    DoneOnTime,
-    DoneLate,
-    Pending,
-    Overdue,
+named_values! {
+    /// Where a unit stands on one step of a directive.
+    MilestoneStatus {
+        DoneOnTime => "done_on_time",
+        DoneLate => "done_late",
+        Pending => "pending",
+        Overdue => "overdue",
+    }
 }
 
 impl MilestoneStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MilestoneStatus::DoneOnTime => "done_on_time",
-            MilestoneStatus::DoneLate => "done_late",
-            MilestoneStatus::Pending => "pending",
-            MilestoneStatus::Overdue => "overdue",
-        }
-    }
-
     /// A step done by its due day is on time; one not done is overdue once the day has passed.
     pub fn of(due_on: NaiveDate, done_on: Option<NaiveDate>, today: NaiveDate) -> Self {
         match done_on {

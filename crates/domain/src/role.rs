@@ -1,31 +1,26 @@
 use serde::{Deserialize, Serialize};
 
-/// What a user may do; CONTRACT.md's table of roles is the reference.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Manager,
-    Clerk,
-    Viewer,
-    Integration,
+use crate::named::named_values;
+
+named_values! {
+    /// What a user may do. What each role may do, and where, is decided by `Principal::authorize`
+    /// (`policy.rs`).
+    #[derive(Serialize, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    Role {
+        Admin => "admin",
+        Manager => "manager",
+        Clerk => "clerk",
+        Viewer => "viewer",
+        Integration => "integration",
+    }
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [Role::Admin, Role::Manager, Role::Clerk, Role::Viewer, Role::Integration];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Manager => "manager",
-            Role::Clerk => "clerk",
-            Role::Viewer => "viewer",
-            Role::Integration => "integration",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|role| role.as_str() == raw)
+    /// Whether a user of this role acts within one unit's subtree, and so has a scope unit: every
+    /// role but admin does.
+    pub fn needs_scope_unit(self) -> bool {
+        self != Role::Admin
     }
 
     /// Whether a user of this role may create (or manage) a user of `other`: nobody hands out more

@@ -6,37 +6,27 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+use crate::named::named_values;
 use crate::text::{fold, normalize, truncate};
 use crate::{IdNumber, ParseError, PersonName, PhoneNumber};
 
-/// Where a roster is in its workflow: a district drafts and submits it; the Service Center accepts
-/// it (its officials are then recorded) or returns it with a reason, after which it can be
-/// corrected and submitted again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RosterStatus {
-    Draft,
-    Submitted,
-    Accepted,
-    Returned,
+/// The most officials a roster may list. No district has anywhere near this many, so a longer one
+/// is a mistake (or an attack), and readers stop as soon as it is passed.
+pub const MAX_ROSTER_ENTRIES: usize = 10_000;
+
+named_values! {
+    /// Where a roster is in its workflow: a district drafts and submits it; the Service Center accepts
+    /// it (its officials are then recorded) or returns it with a reason, after which it can be
+    /// corrected and submitted again.
+    RosterStatus {
+        Draft => "draft",
+        Submitted => "submitted",
+        Accepted => "accepted",
+        Returned => "returned",
+    }
 }
 
 impl RosterStatus {
-    pub const ALL: [RosterStatus; 4] =
-        [RosterStatus::Draft, RosterStatus::Submitted, RosterStatus::Accepted, RosterStatus::Returned];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RosterStatus::Draft => "draft",
-            RosterStatus::Submitted => "submitted",
-            RosterStatus::Accepted => "accepted",
-            RosterStatus::Returned => "returned",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<RosterStatus> {
-        RosterStatus::ALL.into_iter().find(|status| status.as_str() == raw)
-    }
-
     /// Whether the district may (re)submit the roster.
     pub fn may_submit(self) -> bool {
         matches!(self, RosterStatus::Draft | RosterStatus::Returned)
@@ -48,25 +38,12 @@ impl RosterStatus {
     }
 }
 
-/// How a roster arrived.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RosterSource {
-    Json,
-    Csv,
-    Xlsx,
-}
-
-impl RosterSource {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RosterSource::Json => "json",
-            RosterSource::Csv => "csv",
-            RosterSource::Xlsx => "xlsx",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<RosterSource> {
-        [RosterSource::Json, RosterSource::Csv, RosterSource::Xlsx].into_iter().find(|source| source.as_str() == raw)
+named_values! {
+    /// How a roster arrived.
+    RosterSource {
+        Json => "json",
+        Csv => "csv",
+        Xlsx => "xlsx",
     }
 }
 

@@ -4,30 +4,18 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use crate::ParseError;
+use crate::named::named_values;
 use crate::text::{check_length, normalize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum SupportStatus {
-    Open,
-    InProgress,
-    Resolved,
-}
-
-impl SupportStatus {
-    pub const ALL: [SupportStatus; 3] = [SupportStatus::Open, SupportStatus::InProgress, SupportStatus::Resolved];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SupportStatus::Open => "open",
-            SupportStatus::InProgress => "in_progress",
-            SupportStatus::Resolved => "resolved",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<SupportStatus> {
-        SupportStatus::ALL.into_iter().find(|status| status.as_str() == raw)
+named_values! {
+    SupportStatus {
+        Open => "open",
+        InProgress => "in_progress",
+        Resolved => "resolved",
     }
 }
+
+impl SupportStatus {}
 
 pub fn parse_subject(raw: &str) -> Result<String, ParseError> {
     let subject = normalize(raw);

@@ -1,40 +1,23 @@
 //! The administrative tree: provinces, their agencies and Service Center, districts and communes.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::ParseError;
+use crate::named::named_values;
 use crate::text::{check_length, normalize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UnitKind {
-    Province,
-    Agency,
-    ServiceCenter,
-    District,
-    Commune,
+named_values! {
+    UnitKind {
+        Province => "province",
+        Agency => "agency",
+        ServiceCenter => "service_center",
+        District => "district",
+        Commune => "commune",
+    }
 }
 
 impl UnitKind {
-    pub const ALL: [UnitKind; 5] =
-        [UnitKind::Province, UnitKind::Agency, UnitKind::ServiceCenter, UnitKind::District, UnitKind::Commune];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UnitKind::Province => "province",
-            UnitKind::Agency => "agency",
-            UnitKind::ServiceCenter => "service_center",
-            UnitKind::District => "district",
-            UnitKind::Commune => "commune",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<UnitKind> {
-        UnitKind::ALL.into_iter().find(|kind| kind.as_str() == raw)
-    }
-
     /// Where a unit of this kind may stand in the tree. A province is a root; agencies, the Service
     /// Center and districts sit under a province; a commune sits under a district, or directly under
     /// a province since the district level was abolished on 1/7/2025.

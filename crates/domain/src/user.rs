@@ -6,6 +6,14 @@ use uuid::Uuid;
 use crate::text::{check_length, normalize};
 use crate::{Official, ParseError, Role, UnitPath};
 
+/// Refuses a user of `role` without a scope unit when the role needs one.
+pub fn check_scope_unit(role: Role, unit_id: Option<Uuid>) -> Result<(), ParseError> {
+    if role.needs_scope_unit() && unit_id.is_none() {
+        return Err(ParseError::new("unit_required", "every role but admin needs a scope unit"));
+    }
+    Ok(())
+}
+
 /// A user as stored, without its password hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {

@@ -44,7 +44,7 @@ fn write(value: &Value, text: &mut String) {
 
 /// The SHA-256 of a text, in lower-case hex.
 pub fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes()).iter().map(|byte| format!("{byte:02x}")).collect()
+    hex::encode(Sha256::digest(text.as_bytes()))
 }
 
 #[cfg(test)]

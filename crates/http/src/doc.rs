@@ -80,7 +80,7 @@ fn example_error(status: &str, issuing_token: bool) -> Option<ApiError> {
             ParseError::new("invalid_value", "UUID parsing failed: invalid character"),
         )]),
         "429" => ApiError::TooManyRequests { retry_after: TimeDelta::seconds(60) },
-        "500" => ApiError::Internal(String::new()),
+        "500" => ApiError::internal(""),
         "503" if issuing_token => ApiError::Busy,
         "503" => ApiError::Unavailable(String::new()),
         _ => return None,

@@ -75,8 +75,9 @@ pub enum ApiError {
     /// Too much expensive work waits already (password hashes); the client should come back.
     #[error("busy")]
     Busy,
+    /// A failure the client can do nothing about; the cause, with its sources, goes to the log.
     #[error("internal: {0}")]
-    Internal(String),
+    Internal(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl ApiError {
@@ -84,8 +85,8 @@ impl ApiError {
         Self::Validation(vec![FieldError::new(pointer, ParseError::new(code, detail))])
     }
 
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
-        Self::Internal(cause.to_string())
+    pub fn internal(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::Internal(cause.into())
     }
 
     fn slug_and_title(&self) -> (&'static str, &'static str) {
@@ -179,7 +180,7 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         match self {
-            ApiError::Internal(cause) => tracing::error!(%cause, "request failed"),
+            ApiError::Internal(cause) => tracing::error!(cause = %source_chain(cause.as_ref()), "request failed"),
             ApiError::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
             _ => {}
         }
@@ -202,6 +203,14 @@ impl ResponseError for ApiError {
         }
         response
     }
+}
+
+/// An error and each of its sources, outermost first, so that the log shows why as well as what.
+fn source_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    std::iter::successors(Some(error), |error| error.source())
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": caused by: ")
 }
 
 impl From<StoreError> for ApiError {

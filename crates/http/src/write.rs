@@ -20,7 +20,7 @@ pub async fn in_transaction<T>(
 ) -> Result<T, ApiError> {
     let tx = store.begin().await?;
     let value = work(&tx).await?;
-    tx.commit().await.map_err(dvc_store::StoreError::from)?;
+    tx.commit().await?;
     // Readers of the change feed waiting in this process look again.
     store.committed();
     Ok(value)
@@ -36,9 +36,9 @@ pub async fn in_transaction_or_dry_run<T>(
     let tx = store.begin().await?;
     let value = work(&tx).await?;
     if dry_run {
-        tx.rollback().await.map_err(dvc_store::StoreError::from)?;
+        tx.rollback().await?;
     } else {
-        tx.commit().await.map_err(dvc_store::StoreError::from)?;
+        tx.commit().await?;
     }
     Ok(value)
 }
@@ -68,7 +68,7 @@ impl<T> Created<T> {
 /// request is told apart from retrying the same one.
 pub fn fingerprint(route: &str, body: &[u8]) -> String {
     let digest = Sha256::new().chain_update(route.as_bytes()).chain_update([0]).chain_update(body).finalize();
-    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+    hex::encode(digest)
 }
 
 /// Creates something at most once per `Idempotency-Key`: a retry with the same key and request

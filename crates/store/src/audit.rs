@@ -71,6 +71,11 @@ impl<'a> Change<'a> {
         Self { action, entity, entity_id: Some(id), unit_id: None, before: Some(before), after: Some(after) }
     }
 
+    /// A record removed, pictured as it was.
+    pub fn deleted(action: &'a str, entity: &'a str, id: Uuid, before: Value) -> Self {
+        Self { action, entity, entity_id: Some(id), unit_id: None, before: Some(before), after: None }
+    }
+
     /// The same change, of a record that belongs to `unit_id`.
     pub fn in_unit(self, unit_id: Uuid) -> Self {
         Self { unit_id: Some(unit_id), ..self }

@@ -189,7 +189,7 @@ async fn existing_keys(
     let mut matching = Condition::any().add(Column::IdNumberHash.is_in(hashes));
     for source in RecordSource::ALL {
         let of_source: Vec<&String> =
-            references.iter().filter(|(from, _)| from == source).map(|(_, reference)| reference).collect();
+            references.iter().filter(|(from, _)| *from == source).map(|(_, reference)| reference).collect();
         if !of_source.is_empty() {
             matching = matching.add(
                 Condition::all().add(Column::Source.eq(source.as_str())).add(Column::ExternalRef.is_in(of_source)),

@@ -1,7 +1,10 @@
 //! Permission grants. Never deleted: a grant ends by its period or by a revocation with a reason.
 
 use chrono::NaiveDate;
-use dvc_domain::{Grant, GrantFunction, GrantPeriod, NewGrant, Scope};
+use dvc_domain::grant::may_be_granted;
+use dvc_domain::{
+    Grant, GrantFunction, GrantPeriod, NewGrant, RosterGrants, RosterStatus, Scope, SkipReason, SkippedRow,
+};
 use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter,
@@ -13,9 +16,10 @@ use uuid::Uuid;
 use crate::audit::{self, Change};
 use crate::entity::grant::{self, Column, Entity};
 use crate::entity::official;
+use crate::pii::PiiKey;
 use crate::units::unit_ids_in;
 use crate::versioned;
-use crate::{Actor, Page, PageRequest, StoreError, page};
+use crate::{Actor, Page, PageRequest, StoreError, officials, page, rosters};
 
 const ENTITY: &str = "grant";
 
@@ -171,6 +175,50 @@ pub async fn create(db: &impl ConnectionTrait, actor: &Actor, new: NewGrant) -> 
         .in_unit(unit_of_official(db, grant.official_id).await?);
     audit::record(db, actor, change).await?;
     Ok(grant)
+}
+
+/// Grants the function to the official of every valid row of an accepted roster, for `period` on
+/// `basis`, and lists the rows skipped with the reason. A roster that is not accepted is a conflict.
+pub async fn grant_roster(
+    db: &impl ConnectionTrait,
+    pii: &PiiKey,
+    actor: &Actor,
+    roster_id: Uuid,
+    basis: String,
+    period: GrantPeriod,
+) -> Result<RosterGrants, StoreError> {
+    let roster = rosters::get(db, pii, roster_id).await?;
+    if roster.status != RosterStatus::Accepted {
+        let detail = format!("the roster is {}, not accepted", roster.status.as_str());
+        return Err(StoreError::conflict(detail, Some(roster.id)));
+    }
+    let mut result = RosterGrants::default();
+    for entry in roster.entries.unwrap_or_default() {
+        let skip = |official_id, reason| SkippedRow { row: entry.row, official_id, reason };
+        let Some(valid) = entry.valid() else { continue };
+        let Some(official) = officials::find_active_by_id_number(db, pii, &valid.id_number).await? else {
+            result.skipped.push(skip(None, SkipReason::OfficialNotFound));
+            continue;
+        };
+        if let Err(refused) = may_be_granted(&official) {
+            result.skipped.push(skip(Some(official.id), SkipReason::Refused(refused)));
+            continue;
+        }
+        let new = NewGrant {
+            official_id: official.id,
+            function: GrantFunction::CreateCitizenAccount,
+            basis: basis.clone(),
+            period,
+        };
+        match create(db, actor, new).await {
+            Ok(grant) => result.granted.push(grant),
+            Err(StoreError::Conflict { .. }) => {
+                result.skipped.push(skip(Some(official.id), SkipReason::AlreadyGranted))
+            }
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(result)
 }
 
 /// Revokes a grant with a reason, from now on.

@@ -19,19 +19,8 @@ impl std::fmt::Debug for SigningKey {
 }
 
 fn decode(model: signing_key::Model) -> Result<SigningKey, StoreError> {
-    let secret = hex_decode(&model.secret).ok_or_else(|| StoreError::Corrupt(format!("signing key {}", model.kid)))?;
+    let secret = hex::decode(&model.secret).map_err(|_| StoreError::Corrupt(format!("signing key {}", model.kid)))?;
     Ok(SigningKey { kid: model.kid, secret })
-}
-
-fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    (0..text.len())
-        .step_by(2)
-        .map(|at| text.get(at..at + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
-        .collect()
-}
-
-fn hex_encode(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// Every stored key, newest first.
@@ -55,9 +44,9 @@ pub async fn rotate(db: &impl ConnectionTrait) -> Result<SigningKey, StoreError>
 
 async fn insert_random(db: &impl ConnectionTrait) -> Result<(), StoreError> {
     let secret: [u8; 32] = rand::random();
-    let kid = hex_encode(&rand::random::<[u8; 8]>());
+    let kid = hex::encode(rand::random::<[u8; 8]>());
     let model =
-        signing_key::ActiveModel { kid: Set(kid), secret: Set(hex_encode(&secret)), created_at: Set(crate::now()) };
+        signing_key::ActiveModel { kid: Set(kid), secret: Set(hex::encode(secret)), created_at: Set(crate::now()) };
     Entity::insert(model).exec(db).await?;
     Ok(())
 }
@@ -70,9 +59,9 @@ pub async fn ensure(db: &impl ConnectionTrait) -> Result<Vec<SigningKey>, StoreE
         return Ok(keys);
     }
     let secret: [u8; 32] = rand::random();
-    let kid = hex_encode(&rand::random::<[u8; 8]>());
+    let kid = hex::encode(rand::random::<[u8; 8]>());
     let model =
-        signing_key::ActiveModel { kid: Set(kid), secret: Set(hex_encode(&secret)), created_at: Set(crate::now()) };
+        signing_key::ActiveModel { kid: Set(kid), secret: Set(hex::encode(secret)), created_at: Set(crate::now()) };
     Entity::insert(model).exec(db).await?;
     all(db).await
 }

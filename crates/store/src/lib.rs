@@ -12,6 +12,7 @@ pub mod events;
 pub mod grants;
 pub mod idempotency;
 pub mod keys;
+pub mod login;
 pub mod officials;
 mod page;
 pub mod pii;
@@ -23,6 +24,7 @@ mod search;
 mod succession;
 pub mod support;
 pub mod throttle;
+mod tx;
 pub mod units;
 pub mod users;
 mod versioned;
@@ -38,7 +40,7 @@ pub use audit::Actor;
 pub use error::StoreError;
 pub use page::{Cursor, Page, PageRequest};
 pub use pii::PiiKey;
-pub use sea_orm::{ConnectionTrait as Connection, DatabaseTransaction as Tx};
+pub use tx::{Connection, Tx};
 
 /// A handle on the database, cheap to clone (it wraps a connection pool).
 #[derive(Debug, Clone)]
@@ -120,7 +122,7 @@ impl Store {
 
     /// Opens a transaction; every write of one request goes through one.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        Ok(self.writes.begin().await?)
+        Ok(Tx::new(self.writes.begin().await?))
     }
 
     /// The key that seals personal numbers, for the repositories that store them.

@@ -86,7 +86,7 @@ impl PiiKey {
     pub(crate) fn fingerprint(&self, plain: &str) -> String {
         let mut mac = self.lookup.clone();
         mac.update(plain.as_bytes());
-        mac.finalize().into_bytes().iter().map(|byte| format!("{byte:02x}")).collect()
+        hex::encode(mac.finalize().into_bytes())
     }
 }
 
@@ -122,7 +122,7 @@ pub(crate) async fn load(db: &impl ConnectionTrait, configured: Option<&[u8; 32]
 /// A new random key, stored; or the key another process stored first.
 async fn generate(db: &impl ConnectionTrait) -> Result<[u8; 32], StoreError> {
     let master: [u8; 32] = rand::random();
-    if insert_secret(db, STORED_KEY_NAME, &hex(&master)).await? {
+    if insert_secret(db, STORED_KEY_NAME, &hex::encode(master)).await? {
         return Ok(master);
     }
     decode_master(&secret(db, STORED_KEY_NAME).await?.ok_or(StoreError::NotFound)?)
@@ -131,11 +131,7 @@ async fn generate(db: &impl ConnectionTrait) -> Result<[u8; 32], StoreError> {
 /// The check stored for a master key: a value derived from it for this purpose alone, which tells
 /// whether a key is the one in use and nothing about the key.
 fn key_check(master: &[u8; 32]) -> Result<String, StoreError> {
-    Ok(hex(&derive(master, "dvc personal numbers: key check")?))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+    Ok(hex::encode(derive(master, "dvc personal numbers: key check")?))
 }
 
 async fn secret(db: &impl ConnectionTrait, name: &str) -> Result<Option<String>, StoreError> {
@@ -217,7 +213,7 @@ pub async fn rotate(
     Entity::delete_many().filter(Column::Name.is_in([STORED_KEY_NAME, KEY_CHECK_NAME])).exec(db).await?;
     insert_secret(db, KEY_CHECK_NAME, &key_check(new_master)?).await?;
     if kept == NewKeyKept::InDatabase {
-        insert_secret(db, STORED_KEY_NAME, &hex(new_master)).await?;
+        insert_secret(db, STORED_KEY_NAME, &hex::encode(new_master)).await?;
     }
     let change = Change {
         action: "pii_key.rotate",
@@ -266,14 +262,10 @@ async fn reseal_citizen_accounts(db: &impl ConnectionTrait, old: &PiiKey, new: &
     }
 }
 
-fn decode_master(hex: &str) -> Result<[u8; 32], StoreError> {
-    let bytes: Option<Vec<u8>> = (0..hex.len())
-        .step_by(2)
-        .map(|at| hex.get(at..at + 2).and_then(|pair| u8::from_str_radix(pair, 16).ok()))
-        .collect();
-    bytes
-        .and_then(|bytes| bytes.try_into().ok())
-        .ok_or_else(|| StoreError::Corrupt("the stored personal-data key".into()))
+fn decode_master(text: &str) -> Result<[u8; 32], StoreError> {
+    let mut master = [0; 32];
+    hex::decode_to_slice(text, &mut master).map_err(|_| StoreError::Corrupt("the stored personal-data key".into()))?;
+    Ok(master)
 }
 
 #[cfg(test)]
@@ -305,7 +297,7 @@ mod tests {
         let check = key_check(&[1; 32]).expect("a check");
         assert_eq!(check, key_check(&[1; 32]).expect("a check"));
         assert_ne!(check, key_check(&[2; 32]).expect("a check"));
-        assert_ne!(check, hex(&[1; 32]));
+        assert_ne!(check, hex::encode([1; 32]));
     }
 
     #[test]

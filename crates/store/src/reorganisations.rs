@@ -10,14 +10,14 @@ use dvc_domain::reorganisation::{ConversionRow, OldUnit, ReorganisationSummary, 
 use dvc_domain::text::fold;
 use dvc_domain::{UnitKind, UnitPath};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::{self, Change};
 use crate::entity::unit::{self, Column, Entity};
 use crate::entity::unit_successor;
-use crate::{Actor, StoreError};
+use crate::{Actor, StoreError, versioned};
 
 const ENTITY: &str = "unit";
 
@@ -210,10 +210,8 @@ pub async fn apply(
     let tree = Tree::load(db).await?;
     let plan = plan(&tree, rows)?;
     for chunk in plan.closed.chunks(crate::INSERT_CHUNK) {
-        Entity::update_many()
+        versioned::bump(Entity::update_many())
             .col_expr(Column::ValidTo, Expr::value(tree.reform))
-            .col_expr(Column::Version, Expr::col(Column::Version).add(1))
-            .col_expr(Column::UpdatedAt, Expr::value(crate::now()))
             .filter(Column::Id.is_in(chunk.iter().copied()))
             .exec(db)
             .await?;

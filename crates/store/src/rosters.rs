@@ -292,14 +292,7 @@ pub async fn discard(
     if deleted.rows_affected != 1 {
         return Err(StoreError::VersionMismatch);
     }
-    let change = Change {
-        action: "roster.discard",
-        entity: ENTITY,
-        entity_id: Some(id),
-        unit_id: Some(before.unit_id),
-        before: Some(snapshot(&before)),
-        after: None,
-    };
+    let change = Change::deleted("roster.discard", ENTITY, id, snapshot(&before)).in_unit(before.unit_id);
     audit::record(db, actor, change).await
 }
 

@@ -143,20 +143,10 @@ pub async fn comment(
     }
     .insert(db)
     .await?;
-    Entity::update_many()
-        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
-        .col_expr(Column::UpdatedAt, Expr::value(crate::now()))
-        .filter(Column::Id.eq(id))
-        .exec(db)
-        .await?;
-    let change = Change {
-        action: "support_request.comment",
-        entity: ENTITY,
-        entity_id: Some(id),
-        unit_id: Some(before.unit_id),
-        before: Some(snapshot(&before)),
-        after: Some(json!({ "comment_id": comment_id })),
-    };
+    versioned::bump(Entity::update_many()).filter(Column::Id.eq(id)).exec(db).await?;
+    let after = json!({ "comment_id": comment_id });
+    let change =
+        Change::update("support_request.comment", ENTITY, id, snapshot(&before), after).in_unit(before.unit_id);
     audit::record(db, actor, change).await?;
     get(db, id).await
 }

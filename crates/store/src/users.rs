@@ -96,10 +96,10 @@ pub async fn principal(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Optio
     };
     let role =
         Role::parse(&identity.role).ok_or_else(|| StoreError::Corrupt(format!("user role {}", identity.role)))?;
-    let scope = match (role, identity.unit_path) {
-        (Role::Admin, _) => Scope::All,
-        (_, Some(path)) => Scope::Subtree(UnitPath::parse(&path)?),
-        (_, None) => return Err(StoreError::Corrupt(format!("user {user_id} has no scope unit"))),
+    let scope = match identity.unit_path {
+        _ if !role.needs_scope_unit() => Scope::All,
+        Some(path) => Scope::Subtree(UnitPath::parse(&path)?),
+        None => return Err(StoreError::Corrupt(format!("user {user_id} has no scope unit"))),
     };
     Ok(Some(Principal {
         user_id: identity.id,

@@ -2,7 +2,7 @@
 //! the version it read, and applies only if the row is still at that version.
 
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, UpdateMany};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, UpdateMany};
 use uuid::Uuid;
 
 use crate::StoreError;
@@ -39,6 +39,15 @@ pub(crate) fn expect(current: i64, expected: Option<i64>) -> Result<(), StoreErr
         Some(version) if version != current => Err(StoreError::VersionMismatch),
         _ => Ok(()),
     }
+}
+
+/// Moves every row `update` matches to its next version, whatever version it is at: for changes that
+/// are not an edit of a version a client read (a comment, a move of the subtree above, an import), so
+/// that readers holding the old `ETag` still see that the row changed.
+pub(crate) fn bump<E: Versioned>(update: UpdateMany<E>) -> UpdateMany<E> {
+    update
+        .col_expr(E::version_column(), Expr::col(E::version_column()).add(1))
+        .col_expr(E::updated_at_column(), Expr::value(crate::now()))
 }
 
 /// Applies `update` to row `id` only while it is still at `version`, and moves it to the next one:

@@ -20,7 +20,7 @@ use crate::audit::{self, Change};
 use crate::entity::webhook::{self, Column, Entity};
 use crate::entity::{webhook_attempt, webhook_delivery};
 use crate::events::{self, EventFilter, FeedEvent, Position};
-use crate::{Actor, Page, PageRequest, StoreError, page, units, versioned};
+use crate::{Actor, Page, PageRequest, StoreError, Tx, page, units, versioned};
 
 const ENTITY: &str = "webhook";
 
@@ -139,11 +139,8 @@ fn snapshot(webhook: &Webhook) -> Value {
 }
 
 /// Registers a subscription. It receives the events released from now on.
-pub async fn create(
-    db: &(impl ConnectionTrait + TransactionTrait),
-    actor: &Actor,
-    new: NewWebhook,
-) -> Result<Webhook, StoreError> {
+pub async fn create(tx: &Tx, actor: &Actor, new: NewWebhook) -> Result<Webhook, StoreError> {
+    let db = tx.inner();
     let now = crate::now();
     events::sequence(db).await?;
     let head = events::head(db).await?;
@@ -200,14 +197,7 @@ pub async fn update(
 pub async fn delete(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> Result<(), StoreError> {
     let before = get(db, id).await?;
     Entity::delete_by_id(id).exec(db).await?;
-    let change = Change {
-        action: "webhook.delete",
-        entity: ENTITY,
-        entity_id: Some(id),
-        unit_id: None,
-        before: Some(snapshot(&before)),
-        after: None,
-    };
+    let change = Change::deleted("webhook.delete", ENTITY, id, snapshot(&before));
     audit::record(db, actor, change).await
 }
 

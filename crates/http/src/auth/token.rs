@@ -153,5 +153,5 @@ fn validation() -> Validation {
 fn configured_kid(secret: &[u8]) -> String {
     use sha2::{Digest, Sha256};
     let digest = Sha256::digest(secret);
-    format!("cfg-{}", digest.iter().take(6).map(|byte| format!("{byte:02x}")).collect::<String>())
+    format!("cfg-{}", hex::encode(&digest[..6]))
 }

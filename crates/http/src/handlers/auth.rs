@@ -1,6 +1,6 @@
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use chrono::{TimeDelta, Utc};
-use dvc_store::throttle::{self, Limit};
+use chrono::Utc;
+use dvc_store::login::{self, Login};
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -64,54 +64,19 @@ pub async fn issue_token(
     body: JsonBody<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let (username, secret) = body.into_inner().credentials()?;
-    let username = username.trim().to_lowercase();
-    let keys = ThrottleKeys::new(&username, &request);
-    let now = Utc::now();
-    if let Some(until) = throttle::blocked_until(state.store.conn(), &keys.limits(), now).await? {
-        return Err(ApiError::TooManyRequests { retry_after: until - now });
-    }
-    let found = dvc_store::users::find_credentials(state.store.conn(), &username).await?;
-    let (user, hash) = match found {
-        Some((user, hash)) => (Some(user), Some(hash)),
-        None => (None, None),
+    let address = request.peer_addr().map(|address| address.ip());
+    let verify = async |hash| password::verify(&state.hashing, secret, hash).await;
+    let user = match login::log_in(state.store.writer(), &username, address, Utc::now(), verify).await? {
+        Login::Throttled { retry_after } => return Err(ApiError::TooManyRequests { retry_after }),
+        Login::Refused => return Err(ApiError::InvalidCredentials),
+        Login::Accepted(user) => user,
     };
-    let matches = password::verify(&state.hashing, secret, hash).await?;
-    let Some(user) = user.filter(|user| matches && user.active) else {
-        for (key, limit) in keys.limits() {
-            throttle::record_failure(state.store.writer(), key, limit, now).await?;
-        }
-        return Err(ApiError::InvalidCredentials);
-    };
-    throttle::clear(state.store.writer(), &keys.user).await?;
     let access_token = state.tokens.issue(&state.store, user.id, user.role, user.unit_id).await?;
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(TokenResponse {
         access_token,
         token_type: "Bearer",
         expires_in: state.tokens.ttl_seconds(),
     }))
-}
-
-/// Failed logins allowed per username, then per client address, in a window: a person mistyping
-/// is not stopped, a script guessing passwords is, for one username or across many.
-const PER_USERNAME: Limit = Limit { failures: 5, window: TimeDelta::minutes(15) };
-const PER_ADDRESS: Limit = Limit { failures: 50, window: TimeDelta::minutes(15) };
-
-/// What failed logins are counted by. Unknown usernames count like known ones, so that the answers
-/// do not tell which exist. The address is the connection's peer, not a header a client can forge.
-struct ThrottleKeys {
-    user: String,
-    address: String,
-}
-
-impl ThrottleKeys {
-    fn new(username: &str, request: &HttpRequest) -> Self {
-        let peer = request.peer_addr().map_or_else(|| "unknown".to_owned(), |address| address.ip().to_string());
-        Self { user: throttle::user_key(username), address: format!("address:{peer}") }
-    }
-
-    fn limits(&self) -> [(&str, Limit); 2] {
-        [(self.user.as_str(), PER_USERNAME), (self.address.as_str(), PER_ADDRESS)]
-    }
 }
 
 /// Who the caller is.

@@ -12,43 +12,13 @@ use super::problems::{Changing, Creating, Reading};
 
 use crate::error::{ApiError, Fields};
 use crate::extract::{IdempotencyKey, IfMatch, JsonBody, Query};
+use crate::mirror::mirror_enum;
 use crate::pagination::{ListResponse, PageQuery};
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
 use crate::{AppState, Caller};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[schema(as = MilestoneKey)]
-pub enum MilestoneKeyDto {
-    OfficialPortalAccounts,
-    RostersSubmitted,
-    GrantsCompleted,
-    AssistedRegistrationStart,
-    MonthlyReport,
-}
-
-impl From<MilestoneKey> for MilestoneKeyDto {
-    fn from(key: MilestoneKey) -> Self {
-        match key {
-            MilestoneKey::OfficialPortalAccounts => MilestoneKeyDto::OfficialPortalAccounts,
-            MilestoneKey::RostersSubmitted => MilestoneKeyDto::RostersSubmitted,
-            MilestoneKey::GrantsCompleted => MilestoneKeyDto::GrantsCompleted,
-            MilestoneKey::AssistedRegistrationStart => MilestoneKeyDto::AssistedRegistrationStart,
-            MilestoneKey::MonthlyReport => MilestoneKeyDto::MonthlyReport,
-        }
-    }
-}
-
-impl From<MilestoneKeyDto> for MilestoneKey {
-    fn from(key: MilestoneKeyDto) -> Self {
-        match key {
-            MilestoneKeyDto::OfficialPortalAccounts => MilestoneKey::OfficialPortalAccounts,
-            MilestoneKeyDto::RostersSubmitted => MilestoneKey::RostersSubmitted,
-            MilestoneKeyDto::GrantsCompleted => MilestoneKey::GrantsCompleted,
-            MilestoneKeyDto::AssistedRegistrationStart => MilestoneKey::AssistedRegistrationStart,
-            MilestoneKeyDto::MonthlyReport => MilestoneKey::MonthlyReport,
-        }
-    }
+mirror_enum! {
+    MilestoneKeyDto as MilestoneKey mirrors MilestoneKey { OfficialPortalAccounts, RostersSubmitted, GrantsCompleted, AssistedRegistrationStart, MonthlyReport }
 }
 
 /// A step of the drive and its deadline.

@@ -4,9 +4,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use dvc_domain::grant::{grant_for_recording, may_be_granted, parse_basis};
 use dvc_domain::official::parse_reason;
 use dvc_domain::time::today_in_vietnam;
-use dvc_domain::{Action, Grant, GrantFunction, GrantPeriod, GrantRefusal, NewGrant, Principal, RosterStatus};
+use dvc_domain::{Action, Grant, GrantFunction, GrantPeriod, GrantRefusal, NewGrant, Principal, RosterGrants};
 use dvc_store::grants::{self, GrantFilter};
-use dvc_store::{Actor, StoreError, Tx, officials, rosters, units};
+use dvc_store::{Actor, StoreError, officials, units};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -15,31 +15,13 @@ use super::problems::{Changing, Creating, Reading};
 
 use crate::error::{ApiError, Fields};
 use crate::extract::{IdempotencyKey, IfMatch, JsonBody, Query};
+use crate::mirror::mirror_enum;
 use crate::pagination::{ListResponse, PageQuery};
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
 use crate::{AppState, Caller};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[schema(as = GrantFunction)]
-pub enum FunctionDto {
-    CreateCitizenAccount,
-}
-
-impl From<GrantFunction> for FunctionDto {
-    fn from(function: GrantFunction) -> Self {
-        match function {
-            GrantFunction::CreateCitizenAccount => FunctionDto::CreateCitizenAccount,
-        }
-    }
-}
-
-impl From<FunctionDto> for GrantFunction {
-    fn from(function: FunctionDto) -> Self {
-        match function {
-            FunctionDto::CreateCitizenAccount => GrantFunction::CreateCitizenAccount,
-        }
-    }
+mirror_enum! {
+    FunctionDto as GrantFunction mirrors GrantFunction { CreateCitizenAccount }
 }
 
 /// A portal function granted to an official.
@@ -129,6 +111,17 @@ pub struct SkippedRow {
 pub struct RosterGrantsResponse {
     pub granted: Vec<GrantResponse>,
     pub skipped: Vec<SkippedRow>,
+}
+
+impl From<RosterGrants> for RosterGrantsResponse {
+    fn from(result: RosterGrants) -> Self {
+        let skipped = result
+            .skipped
+            .into_iter()
+            .map(|row| SkippedRow { row: row.row, official_id: row.official_id, reason: row.reason.code().to_owned() })
+            .collect();
+        Self { granted: result.granted.into_iter().map(GrantResponse::from).collect(), skipped }
+    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -361,50 +354,10 @@ pub async fn grant_roster(
     let basis = fields.check("/basis", parse_basis(&body.basis));
     let period = parse_period(body.valid_from, body.valid_until, &mut fields);
     let (basis, period) = fields.finish(|| Some((basis?, period?)))?;
-    let response =
-        in_transaction(&state.store, async |tx| grant_rows(tx, &state, &principal, *id, basis, period).await).await?;
-    Ok(HttpResponse::Ok().json(response))
-}
-
-async fn grant_rows(
-    tx: &Tx,
-    state: &AppState,
-    principal: &Principal,
-    roster_id: Uuid,
-    basis: String,
-    period: GrantPeriod,
-) -> Result<RosterGrantsResponse, ApiError> {
-    let pii = state.store.pii();
-    let roster = rosters::get(tx, pii, roster_id).await?;
-    if roster.status != RosterStatus::Accepted {
-        return Err(ApiError::Conflict {
-            detail: format!("the roster is {}, not accepted", roster.status.as_str()),
-            existing_id: Some(roster.id),
-        });
-    }
-    let mut response = RosterGrantsResponse { granted: Vec::new(), skipped: Vec::new() };
-    for entry in roster.entries.unwrap_or_default() {
-        let skip = |official_id, reason: &str| SkippedRow { row: entry.row, official_id, reason: reason.to_owned() };
-        let Some(valid) = entry.valid() else { continue };
-        let Some(official) = officials::find_active_by_id_number(tx, pii, &valid.id_number).await? else {
-            response.skipped.push(skip(None, "official_not_found"));
-            continue;
-        };
-        if let Err(refused) = may_be_granted(&official) {
-            response.skipped.push(skip(Some(official.id), refused.code()));
-            continue;
-        }
-        let new = NewGrant {
-            official_id: official.id,
-            function: GrantFunction::CreateCitizenAccount,
-            basis: basis.clone(),
-            period,
-        };
-        match grants::create(tx, &Actor::from(principal), new).await {
-            Ok(grant) => response.granted.push(GrantResponse::from(grant)),
-            Err(StoreError::Conflict { .. }) => response.skipped.push(skip(Some(official.id), "already_granted")),
-            Err(other) => return Err(other.into()),
-        }
-    }
-    Ok(response)
+    let actor = Actor::from(&principal);
+    let result = in_transaction(&state.store, async |tx| {
+        Ok(grants::grant_roster(tx, state.store.pii(), &actor, *id, basis, period).await?)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(RosterGrantsResponse::from(result)))
 }

@@ -16,38 +16,14 @@ use super::problems::{Changing, Creating, Reading};
 use super::scope::unit_in_scope;
 use crate::error::{ApiError, Fields};
 use crate::extract::{IdempotencyKey, IfMatch, JsonBody, Query};
+use crate::mirror::mirror_enum;
 use crate::pagination::{ListResponse, PageQuery};
 use crate::patch::Patch;
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
 use crate::{AppState, Caller};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[schema(as = PortalAccount)]
-pub enum PortalAccountDto {
-    None,
-    Created,
-    Verified,
-}
-
-impl From<PortalAccount> for PortalAccountDto {
-    fn from(status: PortalAccount) -> Self {
-        match status {
-            PortalAccount::None => PortalAccountDto::None,
-            PortalAccount::Created => PortalAccountDto::Created,
-            PortalAccount::Verified => PortalAccountDto::Verified,
-        }
-    }
-}
-
-impl From<PortalAccountDto> for PortalAccount {
-    fn from(status: PortalAccountDto) -> Self {
-        match status {
-            PortalAccountDto::None => PortalAccount::None,
-            PortalAccountDto::Created => PortalAccount::Created,
-            PortalAccountDto::Verified => PortalAccount::Verified,
-        }
-    }
+mirror_enum! {
+    PortalAccountDto as PortalAccount mirrors PortalAccount { None, Created, Verified }
 }
 
 /// An official at a one-stop desk. `id_number` and `phone` are masked in lists and for callers who

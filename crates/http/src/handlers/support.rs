@@ -12,37 +12,13 @@ use super::problems::{Changing, Commenting, Creating, Reading};
 use super::scope::unit_in_scope;
 use crate::error::{ApiError, Fields};
 use crate::extract::{IdempotencyKey, IfMatch, JsonBody, Query};
+use crate::mirror::mirror_enum;
 use crate::pagination::{ListResponse, PageQuery};
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
 use crate::{AppState, Caller};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[schema(as = SupportStatus)]
-pub enum SupportStatusDto {
-    Open,
-    InProgress,
-    Resolved,
-}
-
-impl From<SupportStatus> for SupportStatusDto {
-    fn from(status: SupportStatus) -> Self {
-        match status {
-            SupportStatus::Open => SupportStatusDto::Open,
-            SupportStatus::InProgress => SupportStatusDto::InProgress,
-            SupportStatus::Resolved => SupportStatusDto::Resolved,
-        }
-    }
-}
-
-impl From<SupportStatusDto> for SupportStatus {
-    fn from(status: SupportStatusDto) -> Self {
-        match status {
-            SupportStatusDto::Open => SupportStatus::Open,
-            SupportStatusDto::InProgress => SupportStatus::InProgress,
-            SupportStatusDto::Resolved => SupportStatus::Resolved,
-        }
-    }
+mirror_enum! {
+    SupportStatusDto as SupportStatus mirrors SupportStatus { Open, InProgress, Resolved }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -14,44 +14,14 @@ use super::problems::{Changing, Creating, Reading};
 
 use crate::error::{ApiError, Fields};
 use crate::extract::{IdempotencyKey, IfMatch, JsonBody, Query};
+use crate::mirror::mirror_enum;
 use crate::pagination::{ListResponse, PageQuery};
 use crate::patch::Patch;
 use crate::write::{Created, create_once, fingerprint, in_transaction, in_transaction_or_dry_run, with_etag};
 use crate::{AppState, Caller};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[schema(as = UnitKind)]
-pub enum UnitKindDto {
-    Province,
-    Agency,
-    ServiceCenter,
-    District,
-    Commune,
-}
-
-impl From<UnitKind> for UnitKindDto {
-    fn from(kind: UnitKind) -> Self {
-        match kind {
-            UnitKind::Province => UnitKindDto::Province,
-            UnitKind::Agency => UnitKindDto::Agency,
-            UnitKind::ServiceCenter => UnitKindDto::ServiceCenter,
-            UnitKind::District => UnitKindDto::District,
-            UnitKind::Commune => UnitKindDto::Commune,
-        }
-    }
-}
-
-impl From<UnitKindDto> for UnitKind {
-    fn from(kind: UnitKindDto) -> Self {
-        match kind {
-            UnitKindDto::Province => UnitKind::Province,
-            UnitKindDto::Agency => UnitKind::Agency,
-            UnitKindDto::ServiceCenter => UnitKind::ServiceCenter,
-            UnitKindDto::District => UnitKind::District,
-            UnitKindDto::Commune => UnitKind::Commune,
-        }
-    }
+mirror_enum! {
+    UnitKindDto as UnitKind mirrors UnitKind { Province, Agency, ServiceCenter, District, Commune }
 }
 
 /// A unit of the administrative tree.

@@ -1,7 +1,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::{DateTime, Utc};
-use dvc_domain::user::check_official_link;
+use dvc_domain::user::{self, check_official_link};
 use dvc_domain::{Action, DisplayName, NewUser, Password, Principal, Role, UnitPath, User, UserChanges, Username};
 use dvc_store::{Actor, StoreError, Tx, officials, units, users};
 
@@ -14,44 +14,14 @@ use uuid::Uuid;
 use crate::auth::password;
 use crate::error::{ApiError, FieldError, Fields};
 use crate::extract::{IdempotencyKey, IfMatch, JsonBody, Query};
+use crate::mirror::mirror_enum;
 use crate::pagination::{ListResponse, PageQuery};
 use crate::patch::Patch;
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
 use crate::{AppState, Caller};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[schema(as = Role)]
-pub enum RoleDto {
-    Admin,
-    Manager,
-    Clerk,
-    Viewer,
-    Integration,
-}
-
-impl From<Role> for RoleDto {
-    fn from(role: Role) -> Self {
-        match role {
-            Role::Admin => RoleDto::Admin,
-            Role::Manager => RoleDto::Manager,
-            Role::Clerk => RoleDto::Clerk,
-            Role::Viewer => RoleDto::Viewer,
-            Role::Integration => RoleDto::Integration,
-        }
-    }
-}
-
-impl From<RoleDto> for Role {
-    fn from(role: RoleDto) -> Self {
-        match role {
-            RoleDto::Admin => Role::Admin,
-            RoleDto::Manager => Role::Manager,
-            RoleDto::Clerk => Role::Clerk,
-            RoleDto::Viewer => Role::Viewer,
-            RoleDto::Integration => Role::Integration,
-        }
-    }
+mirror_enum! {
+    RoleDto as Role mirrors Role { Admin, Manager, Clerk, Viewer, Integration }
 }
 
 /// A user or service account.
@@ -201,8 +171,9 @@ async fn check_scope_unit(
 ) -> Result<Option<UnitPath>, ApiError> {
     match unit_id {
         Some(unit_id) => unit_in_scope(tx, principal, Action::ManageUser(role), unit_id, "/unit_id").await.map(Some),
-        None if role == Role::Admin => Ok(None),
-        None => Err(ApiError::invalid("/unit_id", "unit_required", "every role but admin needs a scope unit")),
+        None => user::check_scope_unit(role, None)
+            .map(|()| None)
+            .map_err(|error| ApiError::Validation(vec![FieldError::new("/unit_id", error)])),
     }
 }
 

@@ -16,6 +16,7 @@ use super::problems::{Changing, Creating, Reading};
 use crate::delivery::{check_url, new_secret};
 use crate::error::{ApiError, Fields};
 use crate::extract::{IdempotencyKey, IfMatch, JsonBody, Query};
+use crate::mirror::mirror_enum;
 use crate::pagination::{ListResponse, PageQuery};
 use crate::patch::Patch;
 use crate::write::{Created, create_once, fingerprint, in_transaction, with_etag};
@@ -86,23 +87,8 @@ pub struct PatchWebhook {
     pub active: Option<bool>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-#[schema(as = DeliveryStatus)]
-pub enum DeliveryStatusDto {
-    Pending,
-    Delivered,
-    Failed,
-}
-
-impl From<DeliveryStatus> for DeliveryStatusDto {
-    fn from(status: DeliveryStatus) -> Self {
-        match status {
-            DeliveryStatus::Pending => DeliveryStatusDto::Pending,
-            DeliveryStatus::Delivered => DeliveryStatusDto::Delivered,
-            DeliveryStatus::Failed => DeliveryStatusDto::Failed,
-        }
-    }
+mirror_enum! {
+    DeliveryStatusDto as DeliveryStatus mirrors DeliveryStatus { Pending, Delivered, Failed }
 }
 
 /// One try at sending a delivery.

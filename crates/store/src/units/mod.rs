@@ -4,12 +4,12 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use dvc_domain::text::fold;
-use dvc_domain::{ListedUnit, NewUnit, Scope, Unit, UnitChanges, UnitCode, UnitKind, UnitName, UnitPath, Validity};
+use dvc_domain::{NewUnit, Scope, Unit, UnitChanges, UnitCode, UnitKind, UnitName, UnitPath, Validity};
 use sea_orm::ExprTrait;
-use sea_orm::sea_query::{Expr, Query, SelectStatement};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QuerySelect, Select,
+    QueryFilter, Select,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -19,6 +19,13 @@ use crate::entity::unit::{self, Column, Entity};
 use crate::entity::{official, unit_successor, user};
 use crate::versioned;
 use crate::{Actor, Page, PageRequest, StoreError, page};
+
+mod import;
+mod tree;
+
+pub use import::{ImportSummary, import};
+pub use tree::path_of;
+pub(crate) use tree::{paths_of, subtree_condition, unit_ids_in};
 
 const ENTITY: &str = "unit";
 
@@ -120,50 +127,6 @@ async fn find_model(db: &impl ConnectionTrait, id: Uuid) -> Result<unit::Model, 
 pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<Unit, StoreError> {
     let model = find_model(db, id).await?;
     hydrate(db, vec![model]).await?.pop().ok_or(StoreError::NotFound)
-}
-
-/// The path of a unit, for deciding whether it lies in a caller's scope.
-pub async fn path_of(db: &impl ConnectionTrait, id: Uuid) -> Result<UnitPath, StoreError> {
-    Ok(UnitPath::parse(&find_model(db, id).await?.path)?)
-}
-
-/// The paths of the units `ids`, by id; ids of no unit are left out.
-pub(crate) async fn paths_of(
-    db: &impl ConnectionTrait,
-    ids: impl IntoIterator<Item = Uuid>,
-) -> Result<HashMap<Uuid, UnitPath>, StoreError> {
-    let ids: std::collections::BTreeSet<Uuid> = ids.into_iter().collect();
-    let ids: Vec<Uuid> = ids.into_iter().collect();
-    let mut paths = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(crate::INSERT_CHUNK) {
-        let rows: Vec<(Uuid, String)> = Entity::find()
-            .select_only()
-            .columns([Column::Id, Column::Path])
-            .filter(Column::Id.is_in(chunk.iter().copied()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        for (id, path) in rows {
-            paths.insert(id, UnitPath::parse(&path)?);
-        }
-    }
-    Ok(paths)
-}
-
-/// Restricts a query on a table with a unit path column to a scope; every scoped list goes through
-/// here so that the scope is applied by the database, before any row is loaded.
-pub(crate) fn subtree_condition(path_column: impl ColumnTrait, scope: &Scope) -> Condition {
-    match scope {
-        Scope::All => Condition::all(),
-        Scope::Subtree(root) => {
-            Condition::all().add(path_column.gte(root.as_str())).add(path_column.lt(root.upper_bound()))
-        }
-    }
-}
-
-/// The ids of the units in `scope`, as a subquery for tables that refer to units.
-pub(crate) fn unit_ids_in(scope: &Scope) -> SelectStatement {
-    Query::select().column(Column::Id).from(Entity).cond_where(subtree_condition(Column::Path, scope)).to_owned()
 }
 
 /// Which units to list; every field narrows the list.
@@ -340,13 +303,12 @@ async fn move_descendants(
         sea_orm::DbBackend::Postgres => "$1 || substr(path, $2)",
         _ => "? || substr(path, ?)",
     };
-    Entity::update_many()
+    versioned::bump(Entity::update_many())
         .col_expr(
             Column::Path,
             Expr::cust_with_values(rebased, [sea_orm::Value::from(new_path.as_str()), sea_orm::Value::from(kept_from)]),
         )
         .col_expr(Column::Level, Expr::col(Column::Level).add(level_shift))
-        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
         .filter(Column::Path.gt(old_path.as_str()))
         .filter(Column::Path.lt(old_path.upper_bound()))
         .exec(db)
@@ -436,140 +398,6 @@ pub async fn delete(
         .exec(db)
         .await?;
     Entity::delete_by_id(id).exec(db).await?;
-    let change = Change {
-        action: "unit.delete",
-        entity: ENTITY,
-        entity_id: Some(id),
-        unit_id: Some(id),
-        before: Some(snapshot(&before)),
-        after: None,
-    };
+    let change = Change::deleted("unit.delete", ENTITY, id, snapshot(&before)).in_unit(id);
     audit::record(db, actor, change).await
-}
-
-/// What an import did.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ImportSummary {
-    pub created: usize,
-    pub updated: usize,
-    pub unchanged: usize,
-}
-
-/// Loads an official list into the tree. A listed unit is matched by kind and code to a unit that
-/// is still open (no `valid_to`); a match gets the listed name and category, anything else is
-/// created. Running the same list twice changes nothing the second time.
-///
-/// `progress` is told how many of the listed units have been handled, as the work goes on.
-pub async fn import(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    listed: &[ListedUnit],
-    progress: &(dyn Fn(usize, usize) + Sync),
-) -> Result<ImportSummary, StoreError> {
-    let open = Entity::find().filter(Column::ValidTo.is_null()).all(db).await?;
-    let mut known: HashMap<(String, String), unit::Model> =
-        open.into_iter().map(|model| ((model.kind.clone(), model.code.clone()), model)).collect();
-    let mut summary = ImportSummary::default();
-    let mut pending = Vec::new();
-    let mut changes = Vec::new();
-    let now = crate::now();
-
-    for (done, entry) in listed.iter().enumerate() {
-        let key = (entry.kind.as_str().to_owned(), entry.code.as_str().to_owned());
-        if let Some(existing) = known.get(&key) {
-            if existing.name == entry.name.as_str() && existing.category.as_deref() == Some(entry.category.as_str()) {
-                summary.unchanged += 1;
-            } else {
-                rename(db, existing, entry).await?;
-                changes.push(import_change("unit.update", existing.id, Some(existing), entry));
-                summary.updated += 1;
-            }
-        } else {
-            let parent = match &entry.parent_code {
-                Some(code) => Some(parent_in_list(&known, entry.kind, code)?),
-                None => None,
-            };
-            let id = Uuid::now_v7();
-            let path = path_under(parent, id)?;
-            let model = unit::Model {
-                id,
-                code: entry.code.as_str().to_owned(),
-                name: entry.name.as_str().to_owned(),
-                name_folded: fold(entry.name.as_str()),
-                kind: entry.kind.as_str().to_owned(),
-                category: Some(entry.category.clone()),
-                parent_id: parent.map(|parent| parent.id),
-                level: path.level(),
-                path: path.as_str().to_owned(),
-                valid_from: None,
-                valid_to: None,
-                version: 1,
-                created_at: now,
-                updated_at: now,
-            };
-            changes.push(import_change("unit.create", id, None, entry));
-            pending.push(model.clone());
-            known.insert(key, model);
-            summary.created += 1;
-        }
-        if pending.len() == crate::INSERT_CHUNK {
-            insert_models(db, std::mem::take(&mut pending)).await?;
-            progress(done + 1, listed.len());
-        }
-    }
-    insert_models(db, pending).await?;
-    audit::record_many(db, actor, changes).await?;
-    progress(listed.len(), listed.len());
-    Ok(summary)
-}
-
-fn parent_in_list<'a>(
-    known: &'a HashMap<(String, String), unit::Model>,
-    kind: UnitKind,
-    code: &UnitCode,
-) -> Result<&'a unit::Model, StoreError> {
-    let parent_kind = match kind {
-        UnitKind::Commune => UnitKind::District,
-        _ => UnitKind::Province,
-    };
-    known.get(&(parent_kind.as_str().to_owned(), code.as_str().to_owned())).ok_or_else(|| {
-        StoreError::invalid(
-            "parent_code",
-            "unknown_parent",
-            format!("no open {} has code {}", parent_kind.as_str(), code.as_str()),
-        )
-    })
-}
-
-async fn rename(db: &impl ConnectionTrait, existing: &unit::Model, entry: &ListedUnit) -> Result<(), StoreError> {
-    Entity::update_many()
-        .col_expr(Column::Name, Expr::value(entry.name.as_str()))
-        .col_expr(Column::NameFolded, Expr::value(fold(entry.name.as_str())))
-        .col_expr(Column::Category, Expr::value(entry.category.as_str()))
-        .col_expr(Column::Version, Expr::col(Column::Version).add(1))
-        .col_expr(Column::UpdatedAt, Expr::value(crate::now()))
-        .filter(Column::Id.eq(existing.id))
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-fn import_change(action: &'static str, id: Uuid, before: Option<&unit::Model>, entry: &ListedUnit) -> Change<'static> {
-    Change {
-        action,
-        entity: ENTITY,
-        entity_id: Some(id),
-        unit_id: Some(id),
-        before: before.map(|model| json!({ "name": model.name, "category": model.category })),
-        after: Some(json!({ "code": entry.code.as_str(), "name": entry.name.as_str(), "category": entry.category })),
-    }
-}
-
-async fn insert_models(db: &impl ConnectionTrait, models: Vec<unit::Model>) -> Result<(), StoreError> {
-    if models.is_empty() {
-        return Ok(());
-    }
-    let active: Vec<unit::ActiveModel> = models.into_iter().map(Into::into).collect();
-    Entity::insert_many(active).exec_without_returning(db).await?;
-    Ok(())
 }
