@@ -29,7 +29,9 @@ FILL = ("INSERT INTO citizen_account_counters (unit_id, period, account_kind, cr
         "INSERT INTO citizen_account_rollups (unit_id, period, account_kind, created, failed) "
         "SELECT ancestor.id, counter.period, counter.account_kind, SUM(counter.created), SUM(counter.failed) "
         "FROM citizen_account_counters counter JOIN units unit ON unit.id = counter.unit_id "
-        "JOIN units ancestor ON unit.path LIKE ancestor.path || '%' "
+        "JOIN (SELECT 0 AS k UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3) depth "
+        "ON 34 + 33 * depth.k <= LENGTH(unit.path) "
+        "JOIN units ancestor ON ancestor.path = SUBSTR(unit.path, 1, 34 + 33 * depth.k) "
         "GROUP BY ancestor.id, counter.period, counter.account_kind")
 REPORT_SQL = ("SELECT unit_id, account_kind, SUM(CASE WHEN period = '2025-10' THEN created ELSE 0 END), "
               "SUM(CASE WHEN period = '2025-10' THEN failed ELSE 0 END), SUM(created) FROM citizen_account_rollups "

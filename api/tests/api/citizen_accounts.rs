@@ -4,7 +4,7 @@ use reqwest::Method;
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 
-use crate::helpers::{PASSWORD, TestApp, Tree, body, id_of, ids, plan, problem, spawn_app};
+use crate::helpers::{PASSWORD, TestApp, Tree, body, cli, id_of, ids, plan, problem, spawn_app};
 
 /// A commune desk ready to record: an official with a portal account and a grant from 1 July 2021,
 /// and a clerk linked to it.
@@ -437,16 +437,6 @@ async fn counters(app: &TestApp) -> Vec<(String, String, i64, i64)> {
     counted
 }
 
-fn run(app: &TestApp, command: &str) -> (bool, String) {
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_dvc-api"))
-        .arg(command)
-        .env("DVC_DATABASE_URL", &app.database_url)
-        .env("DVC_LOG", "warn")
-        .output()
-        .unwrap();
-    (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
-}
-
 #[tokio::test]
 async fn counters_move_with_every_record_and_void_and_can_be_checked_and_rebuilt() {
     let app = spawn_app().await;
@@ -468,19 +458,19 @@ async fn counters_move_with_every_record_and_void_and_can_be_checked_and_rebuilt
         ("2021-08".to_owned(), "vneid_level2".to_owned(), 0, 1),
     ];
     assert_eq!(counters(&app).await, expected);
-    let (agree, said) = run(&app, "check-counters");
+    let (agree, said) = cli(&app, "check-counters");
     assert!(agree, "{said}");
 
     let db = Database::connect(&app.database_url).await.unwrap();
     db.execute_unprepared("UPDATE citizen_account_counters SET created = created + 5").await.unwrap();
     db.close().await.unwrap();
-    let (agree, said) = run(&app, "check-counters");
+    let (agree, said) = cli(&app, "check-counters");
     assert!(!agree, "a difference exits with 1");
     assert!(said.contains("counters say 6 created"), "{said}");
-    let (rebuilt, said) = run(&app, "rebuild-counters");
+    let (rebuilt, said) = cli(&app, "rebuild-counters");
     assert!(rebuilt, "{said}");
     assert_eq!(counters(&app).await, expected);
-    assert!(run(&app, "check-counters").0);
+    assert!(cli(&app, "check-counters").0);
 }
 
 /// A whole day at a desk, run against a server process logging at debug level: no ID or phone

@@ -269,3 +269,14 @@ pub async fn plan(app: &TestApp, sql: &str, avoid: &[&str]) -> String {
     pool.close().await.unwrap();
     text.join("\n")
 }
+
+/// Runs a `dvc-api` command against the app's database: whether it succeeded, and what it said.
+pub fn cli(app: &TestApp, command: &str) -> (bool, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_dvc-api"))
+        .arg(command)
+        .env("DVC_DATABASE_URL", &app.database_url)
+        .env("DVC_LOG", "warn")
+        .output()
+        .unwrap();
+    (output.status.success(), String::from_utf8_lossy(&output.stderr).into_owned())
+}

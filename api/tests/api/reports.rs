@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::helpers::{PASSWORD, TestApp, Tree, body, id_of, problem, spawn_app};
+use crate::helpers::{PASSWORD, TestApp, Tree, body, cli, id_of, problem, spawn_app};
 
 /// A province with two districts of one commune each; a granted official and its clerk in each
 /// commune, and the records of July 2021 with their expected figures.
@@ -425,4 +425,24 @@ async fn an_admin_reads_the_whole_country() {
     let viewer = app.user("viewer.province", "viewer", Some(&tree.province)).await;
     let own = body(app.get("/api/v1/reports/monthly?period=2021-07", &viewer).await).await;
     assert_eq!(own["unit_id"], tree.province.as_str(), "a caller with a unit reads its unit's report");
+}
+
+/// The subtree counters of a database that had counters before them are filled by their migration
+/// exactly as the writes fill them: undone and applied again, the reports and the check agree.
+#[tokio::test]
+async fn the_subtree_counters_migration_fills_them_as_the_writes_do() {
+    use dvc_migrations::{Migrator, MigratorTrait};
+    let app = spawn_app().await;
+    let drive = drive(&app).await;
+    let july = format!("/api/v1/reports/monthly?period=2021-07&unit_id={}&depth=2", drive.tree.province);
+    let before = body(app.get(&july, &app.admin).await).await;
+    let db = sea_orm::Database::connect(&app.database_url).await.unwrap();
+    let applied_after_them = 1;
+    Migrator::down(&db, Some(applied_after_them + 1)).await.unwrap();
+    Migrator::up(&db, None).await.unwrap();
+    db.close().await.unwrap();
+    let after = body(app.get(&july, &app.admin).await).await;
+    assert_eq!(before["rows"], after["rows"]);
+    let (agree, said) = cli(&app, "check-counters");
+    assert!(agree, "{said}");
 }
