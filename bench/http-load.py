@@ -53,7 +53,6 @@ def scenarios(ctx):
     report = f"/api/v1/reports/monthly?period={ctx['period']}"
     return [
         Scenario("healthz", "`GET /healthz`", "/healthz", auth=False),
-        Scenario("login", "login `POST /auth/token`", "/api/v1/auth/token", "POST", auth=False, body=login),
         Scenario("unit", "`GET /units/{id}`", f"/api/v1/units/{ctx['commune']}", sql=True,
                  peer=f"/units/{ctx['commune']}"),
         Scenario("units_page", "`GET /units?limit=50`", "/api/v1/units?limit=50", sql=True, peer="/units?limit=50"),
@@ -66,6 +65,9 @@ def scenarios(ctx):
         Scenario("record", "record one `POST /citizen-accounts`", "/api/v1/citizen-accounts", "POST", records=1),
         Scenario("record_batch", f"record a batch of {BATCH} `POST /citizen-accounts/batch`",
                  "/api/v1/citizen-accounts/batch", "POST", records=BATCH),
+        # Last: a flood of logins leaves the process larger than anything else does, and the peak
+        # memory of the scenarios after it would show that instead of their own.
+        Scenario("login", "login `POST /auth/token`", "/api/v1/auth/token", "POST", auth=False, body=login),
     ]
 
 
@@ -600,12 +602,16 @@ def latency(oha_result):
 
 
 def render(runs, info, started, load_start, load_end, commit):
+    busy = max(float(value) for value in (load_start + " " + load_end).split()) > info["cpus"]
     lines = [BEGIN, "",
              f"Measured {started:%Y-%m-%d %H:%M} UTC at commit `{commit}` by `bash bench/run.sh` "
              f"(BENCH_DURATION={DURATION}, {CONNECTIONS} connections, {THREADS} threads).", "",
              f"- Machine: {info['cpus']} cores ({info['cpu']}), {info['memory_gib']} GiB, {info['os']}, "
              f"Linux {info['kernel']}; shared: the server, the database and the load generator run on the same cores, "
-             f"and other people's builds may too. Load average at the start {load_start}, at the end {load_end}.",
+             f"and other people's builds may too. Load average at the start {load_start}, at the end {load_end}"
+             + (": the machine was busy with other work, so this run is noisy." if busy else "."),
+             "- Peak RSS: the server's highest resident memory sampled during the scenario's wrk and oha runs; one "
+             "server serves a database's scenarios in the order of the table, so memory kept from one shows in the next.",
              f"- Tools: {info['rustc']}, {info['wrk']}, {info['oha']}, {info['pgbench']}, PostgreSQL {info['postgres']}, "
              f"SQLite {info['sqlite']}, Node {info['node']}, {info['peer']}.",
              ]
