@@ -1,0 +1,9 @@
+-- The statements the server ran for one GET /api/v1/units, from PostgreSQL's statement log; bench/run.sh rewrites this file on every run.
+-- pgbench -D v1=2026-11-29 06:53:12.479423+00
+SELECT "users"."id", "users"."username", "users"."display_name", "users"."role", "users"."unit_id", "users"."official_id", "users"."password_hash", "users"."active", "users"."version", "users"."created_at", "users"."updated_at" FROM "users" WHERE "users"."id" = '01a22613-e103-75df-b58e-f1a9c256049a' AND "users"."active" = 't' LIMIT '1';
+SELECT "units"."id", "units"."code", "units"."name", "units"."name_folded", "units"."kind", "units"."category", "units"."parent_id", "units"."path", "units"."level", "units"."valid_from", "units"."valid_to", "units"."version", "units"."created_at", "units"."updated_at" FROM "units" WHERE "units"."name_folded" LIKE '%phuc xa%' ORDER BY "units"."id" ASC LIMIT '51';
+SELECT "unit_successors"."unit_id", "unit_successors"."successor_id" FROM "unit_successors" WHERE "unit_successors"."unit_id" IN ('01a22613-d4f8-7083-880c-ec1f063eb3cb');
+SELECT "units"."id", "units"."code", "units"."name", "units"."name_folded", "units"."kind", "units"."category", "units"."parent_id", "units"."path", "units"."level", "units"."valid_from", "units"."valid_to", "units"."version", "units"."created_at", "units"."updated_at" FROM "units" WHERE "units"."id" IN ('01a22613-d4f8-7083-880c-ec1d67839930', '01a22613-d4f8-7083-880c-ec1e497f39d8');
+BEGIN;
+SELECT "webhooks"."id", "webhooks"."url", "webhooks"."secret", "webhooks"."types", "webhooks"."unit_id", "webhooks"."active", "webhooks"."cursor", "webhooks"."lease_token", "webhooks"."lease_until", "webhooks"."version", "webhooks"."created_at", "webhooks"."updated_at" FROM "webhooks" WHERE "webhooks"."active" = 't' AND ("webhooks"."lease_until" IS NULL OR "webhooks"."lease_until" < :v1) ORDER BY "webhooks"."id" ASC LIMIT '1' FOR UPDATE SKIP LOCKED;
+ROLLBACK;
