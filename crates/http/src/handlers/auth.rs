@@ -7,7 +7,6 @@ use utoipa::ToSchema;
 
 use super::problems::{IssuingToken, SignedIn};
 use super::users::UserResponse;
-use crate::auth::password;
 use crate::error::ApiError;
 use crate::extract::JsonBody;
 use crate::{AppState, Caller};
@@ -65,7 +64,7 @@ pub async fn issue_token(
 ) -> Result<HttpResponse, ApiError> {
     let (username, secret) = body.into_inner().credentials()?;
     let address = request.peer_addr().map(|address| address.ip());
-    let verify = async |hash| password::verify(&state.hashing, secret, hash).await;
+    let verify = async |hash| state.hashing.verify(secret, hash).await;
     let user = match login::log_in(state.store.writer(), &username, address, Utc::now(), verify).await? {
         Login::Throttled { retry_after } => return Err(ApiError::TooManyRequests { retry_after }),
         Login::Refused => return Err(ApiError::InvalidCredentials),

@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::auth::password;
 use crate::error::{ApiError, FieldError, Fields};
 use crate::extract::{IdempotencyKey, IfMatch, JsonBody, Query};
 use crate::mirror::mirror_enum;
@@ -140,8 +139,7 @@ pub async fn create_user(
     let display_name = fields.check("/display_name", DisplayName::parse(&body.display_name));
     let secret = fields.check("/password", Password::parse(&body.password));
     let (username, display_name, secret) = fields.finish(|| Some((username?, display_name?, secret?)))?;
-    let _turn = state.hashing.enter().await?;
-    let password_hash = password::hash(secret).await?;
+    let password_hash = state.hashing.hash(secret).await?;
     create_once(&state.store, &principal, key, request, async |tx| {
         let scope_unit = check_scope_unit(tx, &principal, role, body.unit_id).await?;
         if let Some(official_id) = body.official_id {
@@ -265,10 +263,7 @@ pub async fn patch_user(
     let secret = body.password.as_deref().map(|secret| fields.check("/password", Password::parse(secret)));
     let (display_name, secret) = fields.finish(|| Some((display_name.flatten(), secret.flatten())))?;
     let password_hash = match secret {
-        Some(secret) => {
-            let _turn = state.hashing.enter().await?;
-            Some(password::hash(secret).await?)
-        }
+        Some(secret) => Some(state.hashing.hash(secret).await?),
         None => None,
     };
     let official_id = body.official_id.into_change();
