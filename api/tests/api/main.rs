@@ -20,6 +20,7 @@ mod pii;
 mod reorganisations;
 mod reports;
 mod rosters;
+mod seed;
 mod shutdown;
 mod support;
 mod units;

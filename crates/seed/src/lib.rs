@@ -13,7 +13,7 @@ mod records;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use dvc_domain::reorganisation::reform_day;
 use dvc_domain::time::today_in_vietnam;
 use dvc_domain::{
@@ -314,18 +314,19 @@ const POSITIONS: [(&str, u32); 4] = [
     ("Chuyên viên Bộ phận Một cửa", 3),
 ];
 
-/// An official at `unit` who opened a portal account before the letter's deadline (21/6/2021).
+/// An official at `unit` who opened a portal account before the letter's deadline (21/6/2021),
+/// and when the official was recorded: the day before.
 fn official(
     rng: &mut SmallRng,
     numbers: &mut IdNumbers,
     unit: &UnitRef,
     province: u16,
     today: NaiveDate,
-) -> NewOfficial {
+) -> (NewOfficial, DateTime<Utc>) {
     let sex = Sex::any(rng);
     let opened = Utc.with_ymd_and_hms(2021, 6, 7, 2, 0, 0).single().unwrap_or_default()
         + chrono::TimeDelta::minutes(rng.random_range(0..13 * 24 * 60));
-    NewOfficial {
+    let official = NewOfficial {
         full_name: people::name(rng, sex),
         unit_id: unit.id,
         id_number: numbers.citizen(province, sex, rng.random_range(1965..2000), today),
@@ -334,18 +335,23 @@ fn official(
         position: Some((*people::pick(rng, &POSITIONS)).to_owned()),
         portal_account: if rng.random_bool(0.8) { PortalAccount::Verified } else { PortalAccount::Created },
         portal_account_at: Some(opened),
-    }
+    };
+    (official, opened - chrono::TimeDelta::days(1))
 }
 
-/// The grant the Service Center gave before the letter's deadline (30/6/2021), open-ended.
-fn grant(rng: &mut SmallRng, official_id: Uuid) -> Result<NewGrant, StoreError> {
-    let from = NaiveDate::from_ymd_opt(2021, 6, rng.random_range(25..=29)).unwrap_or(NaiveDate::MIN);
-    Ok(NewGrant {
+/// The grant the Service Center gave before the letter's deadline (30/6/2021), open-ended, and
+/// when it was recorded: the morning of its first day.
+fn grant(rng: &mut SmallRng, official_id: Uuid) -> Result<(NewGrant, DateTime<Utc>), StoreError> {
+    let day = rng.random_range(25..=29);
+    let from = NaiveDate::from_ymd_opt(2021, 6, day).unwrap_or(NaiveDate::MIN);
+    let recorded = Utc.with_ymd_and_hms(2021, 6, day, 2, 0, 0).single().unwrap_or_default();
+    let grant = NewGrant {
         official_id,
         function: GrantFunction::CreateCitizenAccount,
         basis: dvc_domain::grant::parse_basis("Quyết định 125/QĐ-TTPVHCC")?,
         period: GrantPeriod::new(from, None)?,
-    })
+    };
+    Ok((grant, recorded))
 }
 
 /// Applies the conversion list (only the province's rows for one province) and moves officials of

@@ -51,22 +51,22 @@ pub async fn units(db: &impl ConnectionTrait) -> Result<Vec<UnitRef>, StoreError
         .collect())
 }
 
-/// Records active officials, each at its unit, and answers their ids in the same order. ID numbers
-/// must differ from each other and from the active officials' already stored.
+/// Records active officials, each at its unit and as recorded at the moment given with it (so that
+/// reports of earlier months count them), and answers their ids in the same order. ID numbers must
+/// differ from each other and from the active officials' already stored.
 pub async fn insert_officials(
     db: &impl ConnectionTrait,
     store: &Store,
-    officials: Vec<NewOfficial>,
+    officials: Vec<(NewOfficial, DateTime<Utc>)>,
 ) -> Result<Vec<Uuid>, StoreError> {
-    let now = crate::now();
     let mut ids = Vec::with_capacity(officials.len());
     let mut officials = officials.into_iter().peekable();
     while officials.peek().is_some() {
         let mut models = Vec::with_capacity(crate::INSERT_CHUNK);
-        for new in officials.by_ref().take(crate::INSERT_CHUNK) {
+        for (new, at) in officials.by_ref().take(crate::INSERT_CHUNK) {
             let id = Uuid::now_v7();
             let hash = store.pii().fingerprint(new.id_number.as_str());
-            models.push(crate::officials::new_model(store.pii(), id, hash, new, now)?);
+            models.push(crate::officials::new_model(store.pii(), id, hash, new, at)?);
             ids.push(id);
         }
         official::Entity::insert_many(models).exec_without_returning(db).await?;
@@ -74,15 +74,18 @@ pub async fn insert_officials(
     Ok(ids)
 }
 
-/// Records grants made by `actor`.
-pub async fn insert_grants(db: &impl ConnectionTrait, actor: &Actor, grants: Vec<NewGrant>) -> Result<(), StoreError> {
-    let now = crate::now();
+/// Records grants made by `actor`, each at the moment given with it.
+pub async fn insert_grants(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    grants: Vec<(NewGrant, DateTime<Utc>)>,
+) -> Result<(), StoreError> {
     let mut grants = grants.into_iter().peekable();
     while grants.peek().is_some() {
         let models: Vec<grant::ActiveModel> = grants
             .by_ref()
             .take(crate::INSERT_CHUNK)
-            .map(|new| crate::grants::new_model(Uuid::now_v7(), new, actor, now))
+            .map(|(new, at)| crate::grants::new_model(Uuid::now_v7(), new, actor, at))
             .collect();
         grant::Entity::insert_many(models).exec_without_returning(db).await?;
     }
