@@ -91,7 +91,9 @@ enum Command {
     /// more. Every record is made by an official holding a grant, at the official's unit, with
     /// sealed numbers; the counters are recounted at the end.
     ///
-    /// A database that already holds units is refused (exit status 1): seed a new one. One audit
+    /// A database that already holds units is refused (exit status 1): seed a new one. Records are
+    /// written in batches that commit as they go, so a run that fails leaves a partial database to
+    /// drop and seed again. Progress is shown on stderr. One audit
     /// event records the run (profile and counts) rather than one per generated row. No user is
     /// created: the server creates `admin` on first start, and `create-user` adds others.
     Seed {
