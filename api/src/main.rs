@@ -8,6 +8,7 @@ use dvc_api::settings::{Settings, parse_key};
 use dvc_api::startup::{Application, open_store, rotate_pii_key};
 use dvc_api::telemetry;
 use dvc_domain::{DisplayName, NewUser, Password, Role, UnitCode, Username};
+use dvc_seed::Profile;
 use dvc_store::Actor;
 
 #[derive(Debug, Parser)]
@@ -75,6 +76,43 @@ enum Command {
     RebuildCounters,
     /// Compare the citizen-account counters with the records; exits with 1 when any differ.
     CheckCounters,
+    /// Fill an empty database with data to look at or measure with.
+    ///
+    /// `demo`: Bình Định's units (before the 2025 reform), its Service Center, about five officials
+    /// per desk with portal accounts and grants, the 2021 directive, and 3,000 records over
+    /// July–December 2021, in seconds. `province`: Bình Định with 200,000 records from July 2021
+    /// to yesterday. `country`: the whole official tree with 10,000,000 records over the same
+    /// months. `--records` sets the count.
+    ///
+    /// Records before 1 July 2025 are made at the old units. For `province` and `country` the
+    /// reform is then applied as `apply-reorganisation` does (the Service Centers, which the list
+    /// does not name, stay as they are) and officials of closed communes move to their successors,
+    /// so later records are made at the new units; officials of the abolished districts record no
+    /// more. Every record is made by an official holding a grant, at the official's unit, with
+    /// sealed numbers; the counters are recounted at the end.
+    ///
+    /// A database that already holds units is refused (exit status 1): seed a new one. Records are
+    /// written in batches that commit as they go, so a run that fails leaves a partial database to
+    /// drop and seed again. Progress is shown on stderr. One audit
+    /// event records the run (profile and counts) rather than one per generated row. No user is
+    /// created: the server creates `admin` on first start, and `create-user` adds others.
+    Seed {
+        /// demo, province or country.
+        #[arg(long, value_parser = parse_profile)]
+        profile: Profile,
+        /// How many citizen-account records (default: 3,000, 200,000 or 10,000,000).
+        #[arg(long)]
+        records: Option<u64>,
+        /// The unit list before the reform.
+        #[arg(long, default_value = "data/dvhc/units-2025-01-04.csv")]
+        units_file: PathBuf,
+        /// The reform's conversion list.
+        #[arg(long, default_value = "data/dvhc/conversion-2025-07-01.csv")]
+        conversion_file: PathBuf,
+        /// Seeds the generator: the same seed gives the same people, days and outcomes.
+        #[arg(long, default_value_t = 2021)]
+        seed: u64,
+    },
     /// Import the statistics office's unit list (CSV); running it again changes nothing.
     ImportUnits {
         file: PathBuf,
@@ -86,6 +124,10 @@ enum Command {
 
 fn parse_pii_key(raw: &str) -> Result<[u8; 32], String> {
     parse_key(raw).ok_or_else(|| "expected 64 hexadecimal digits (32 bytes)".to_owned())
+}
+
+fn parse_profile(raw: &str) -> Result<Profile, String> {
+    Profile::parse(raw).ok_or_else(|| "expected demo, province or country".to_owned())
 }
 
 fn parse_role(raw: &str) -> Result<Role, String> {
@@ -126,6 +168,11 @@ async fn main() -> anyhow::Result<()> {
                 "re-sealed the numbers of {} officials, {} roster rows and {} citizen-account records; {kept}",
                 resealed.officials, resealed.roster_entries, resealed.citizen_accounts
             );
+        }
+        Command::Seed { profile, records, units_file, conversion_file, seed } => {
+            let records = records.unwrap_or_else(|| profile.default_records());
+            let options = dvc_seed::Options { profile, records, units_file, conversion_file, seed };
+            seed_database(&settings, &options).await?;
         }
         Command::ImportUnits { file, province } => import_units(&settings, &file, province.as_deref()).await?,
     }
@@ -178,6 +225,57 @@ async fn import_units(settings: &Settings, file: &std::path::Path, province: Opt
     let summary = dvc_store::units::import(&tx, &Actor::system("cli"), &listed, &progress).await?;
     tx.commit().await?;
     eprintln!("done: {} created, {} updated, {} unchanged", summary.created, summary.updated, summary.unchanged);
+    Ok(())
+}
+
+/// Shows a seeding run's progress on stderr: each step, and the records written about once a second.
+struct SeedProgress {
+    started: std::time::Instant,
+    shown: std::sync::Mutex<std::time::Instant>,
+}
+
+impl dvc_seed::Progress for SeedProgress {
+    fn step(&self, what: &str) {
+        eprintln!("[{:>5.0} s] {what}", self.started.elapsed().as_secs_f64());
+    }
+
+    fn records(&self, written: u64, total: u64) {
+        let Ok(mut shown) = self.shown.lock() else { return };
+        if shown.elapsed().as_secs() < 1 && written < total {
+            return;
+        }
+        *shown = std::time::Instant::now();
+        let seconds = self.started.elapsed().as_secs_f64();
+        let (percent, rate) = (written as f64 * 100.0 / total.max(1) as f64, written as f64 / seconds.max(0.001));
+        eprintln!(
+            "[{seconds:>5.0} s] {written} of {total} records ({percent:.0}%), {rate:.0} a second since the start"
+        );
+    }
+}
+
+async fn seed_database(settings: &Settings, options: &dvc_seed::Options) -> anyhow::Result<()> {
+    let store = open_store(settings).await?;
+    let now = std::time::Instant::now();
+    let progress = SeedProgress { started: now, shown: std::sync::Mutex::new(now) };
+    eprintln!("seeding the {} profile with {} citizen-account records", options.profile.as_str(), options.records);
+    let summary = dvc_seed::run(&store, options, &progress).await?;
+    let seconds = now.elapsed().as_secs_f64();
+    eprintln!(
+        "done in {seconds:.0} s: {} units, {} officials with grants, {} records ({:.0} a second), {} counter rows",
+        summary.units,
+        summary.officials,
+        summary.records,
+        summary.records as f64 / seconds.max(0.001),
+        summary.counters
+    );
+    for (code, id) in &summary.provinces {
+        eprintln!("  province {code}: {id}");
+    }
+    eprintln!(
+        "to look: `dvc-api serve` creates the user admin on first start and prints its password (or \
+         `DVC_NEW_USER_PASSWORD=… dvc-api create-user --username … --role admin`); then \
+         GET /api/v1/reports/monthly?period=2021-07&unit_id=<province id>"
+    );
     Ok(())
 }
 

@@ -21,6 +21,7 @@ mod plans;
 mod reorganisations;
 mod reports;
 mod rosters;
+mod seed;
 mod shutdown;
 mod support;
 mod units;

@@ -10,10 +10,7 @@ use dvc_domain::{
     RecordSource, Scope,
 };
 use sea_orm::sea_query::{Expr, OnConflict};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder,
-    QuerySelect,
-};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -258,7 +255,7 @@ async fn record_chunk(
     }
     let models = fresh
         .iter()
-        .map(|(id, hash, new)| active_model(pii, *id, hash, new, actor, now))
+        .map(|(id, hash, new)| new_model(pii, *id, hash, new, actor, now).map(citizen_account::ActiveModel::from))
         .collect::<Result<Vec<_>, _>>()?;
     let inserted: std::collections::HashSet<Uuid> = Entity::insert_many(models)
         .on_conflict(OnConflict::new().do_nothing().to_owned())
@@ -316,38 +313,39 @@ fn pii_free(new: &NewCitizenAccount) -> String {
     format!("official {}, kind {}, at {}", new.official_id, new.account_kind.as_str(), new.registered_at)
 }
 
-fn active_model(
+/// The row of a new record, its numbers sealed; `id_number_hash` is its ID number's fingerprint.
+pub(crate) fn new_model(
     pii: &PiiKey,
     id: Uuid,
     id_number_hash: &str,
     new: &NewCitizenAccount,
     actor: &Actor,
     now: DateTime<Utc>,
-) -> Result<citizen_account::ActiveModel, StoreError> {
-    Ok(citizen_account::ActiveModel {
-        id: Set(id),
-        full_name: Set(new.full_name.as_str().to_owned()),
-        name_folded: Set(fold(new.full_name.as_str())),
-        id_number_sealed: Set(pii.seal(new.id_number.as_str())?),
-        id_number_hash: Set(id_number_hash.to_owned()),
-        phone_sealed: Set(pii.seal(new.phone.as_str())?),
-        email: Set(new.email.as_ref().map(|email| email.as_str().to_owned())),
-        birth_date: Set(new.birth_date),
-        account_kind: Set(new.account_kind.as_str().to_owned()),
-        outcome: Set(new.outcome.as_str().to_owned()),
-        failure_reason: Set(new.outcome.failure_reason().map(|reason| reason.as_str().to_owned())),
-        otp_resends: Set(i32::try_from(new.otp_resends).unwrap_or(i32::MAX)),
-        unit_id: Set(new.unit_id),
-        official_id: Set(new.official_id),
-        registered_at: Set(new.registered_at),
-        period: Set(new.period().to_string()),
-        source: Set(new.source.as_str().to_owned()),
-        external_ref: Set(new.external_ref.clone()),
-        recorded_by: Set(actor.id),
-        voided_at: Set(None),
-        voided_by: Set(None),
-        void_reason: Set(None),
-        created_at: Set(now),
+) -> Result<citizen_account::Model, StoreError> {
+    Ok(citizen_account::Model {
+        id,
+        full_name: new.full_name.as_str().to_owned(),
+        name_folded: fold(new.full_name.as_str()),
+        id_number_sealed: pii.seal(new.id_number.as_str())?,
+        id_number_hash: id_number_hash.to_owned(),
+        phone_sealed: pii.seal(new.phone.as_str())?,
+        email: new.email.as_ref().map(|email| email.as_str().to_owned()),
+        birth_date: new.birth_date,
+        account_kind: new.account_kind.as_str().to_owned(),
+        outcome: new.outcome.as_str().to_owned(),
+        failure_reason: new.outcome.failure_reason().map(|reason| reason.as_str().to_owned()),
+        otp_resends: i32::try_from(new.otp_resends).unwrap_or(i32::MAX),
+        unit_id: new.unit_id,
+        official_id: new.official_id,
+        registered_at: new.registered_at,
+        period: new.period().to_string(),
+        source: new.source.as_str().to_owned(),
+        external_ref: new.external_ref.clone(),
+        recorded_by: actor.id,
+        voided_at: None,
+        voided_by: None,
+        void_reason: None,
+        created_at: now,
     })
 }
 

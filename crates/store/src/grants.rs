@@ -143,18 +143,15 @@ pub async fn list(
     page::fetch(db, select, Column::Id, |grant| grant.id, request).await?.try_map(to_domain)
 }
 
-/// Grants a function; refused (409, naming it) while an unrevoked grant of the same function covers
-/// any of the same days.
-pub async fn create(db: &impl ConnectionTrait, actor: &Actor, new: NewGrant) -> Result<Grant, StoreError> {
-    let clash = of_official(db, new.official_id).await?.into_iter().find(|grant| {
-        grant.function == new.function && grant.revoked_at.is_none() && grant.period.overlaps(&new.period)
-    });
-    if let Some(grant) = clash {
-        return Err(StoreError::conflict("the official already holds this function for these days", Some(grant.id)));
-    }
-    let now = crate::now();
-    let model = grant::ActiveModel {
-        id: Set(Uuid::now_v7()),
+/// The row of a new grant, made by `actor`.
+pub(crate) fn new_model(
+    id: Uuid,
+    new: NewGrant,
+    actor: &Actor,
+    now: chrono::DateTime<chrono::Utc>,
+) -> grant::ActiveModel {
+    grant::ActiveModel {
+        id: Set(id),
         official_id: Set(new.official_id),
         function: Set(new.function.as_str().to_owned()),
         basis: Set(new.basis),
@@ -168,8 +165,18 @@ pub async fn create(db: &impl ConnectionTrait, actor: &Actor, new: NewGrant) -> 
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(db)
-    .await?;
+}
+
+/// Grants a function; refused (409, naming it) while an unrevoked grant of the same function covers
+/// any of the same days.
+pub async fn create(db: &impl ConnectionTrait, actor: &Actor, new: NewGrant) -> Result<Grant, StoreError> {
+    let clash = of_official(db, new.official_id).await?.into_iter().find(|grant| {
+        grant.function == new.function && grant.revoked_at.is_none() && grant.period.overlaps(&new.period)
+    });
+    if let Some(grant) = clash {
+        return Err(StoreError::conflict("the official already holds this function for these days", Some(grant.id)));
+    }
+    let model = new_model(Uuid::now_v7(), new, actor, crate::now()).insert(db).await?;
     let grant = to_domain(model)?;
     let change = Change::created("grant.create", ENTITY, grant.id, snapshot(&grant))
         .in_unit(unit_of_official(db, grant.official_id).await?);

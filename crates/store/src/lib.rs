@@ -3,6 +3,7 @@
 //! the transaction of the change itself.
 
 pub mod audit;
+pub mod bulk;
 pub mod citizen_accounts;
 pub mod counters;
 pub mod directives;

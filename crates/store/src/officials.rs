@@ -133,17 +133,16 @@ async fn check_id_number_free(db: &impl ConnectionTrait, hash: &str, except: Opt
     }
 }
 
-pub async fn create(
-    db: &impl ConnectionTrait,
+/// The row of a new active official, its numbers sealed; `id_number_hash` is its ID number's fingerprint.
+pub(crate) fn new_model(
     pii: &PiiKey,
-    actor: &Actor,
+    id: Uuid,
+    id_number_hash: String,
     new: NewOfficial,
-) -> Result<Official, StoreError> {
-    let id_number_hash = pii.fingerprint(new.id_number.as_str());
-    check_id_number_free(db, &id_number_hash, None).await?;
-    let now = crate::now();
-    let model = official::ActiveModel {
-        id: Set(Uuid::now_v7()),
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<official::ActiveModel, StoreError> {
+    Ok(official::ActiveModel {
+        id: Set(id),
         full_name: Set(new.full_name.as_str().to_owned()),
         name_folded: Set(fold(new.full_name.as_str())),
         sort_key: Set(new.full_name.sort_key()),
@@ -161,9 +160,18 @@ pub async fn create(
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
-    }
-    .insert(db)
-    .await?;
+    })
+}
+
+pub async fn create(
+    db: &impl ConnectionTrait,
+    pii: &PiiKey,
+    actor: &Actor,
+    new: NewOfficial,
+) -> Result<Official, StoreError> {
+    let id_number_hash = pii.fingerprint(new.id_number.as_str());
+    check_id_number_free(db, &id_number_hash, None).await?;
+    let model = new_model(pii, Uuid::now_v7(), id_number_hash, new, crate::now())?.insert(db).await?;
     let official = to_domain(pii, model)?;
     let change = Change::created("official.create", ENTITY, official.id, snapshot(&official)).in_unit(official.unit_id);
     audit::record(db, actor, change).await?;
