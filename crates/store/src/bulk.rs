@@ -165,13 +165,13 @@ impl RecordBatch {
     pub async fn write(self, store: &Store) -> Result<usize, StoreError> {
         match self.laid_out {
             LaidOut::Copy(text) => {
-                let pool = store.conn().get_postgres_connection_pool();
+                let pool = store.writer().get_postgres_connection_pool();
                 let mut copy = pool.copy_in_raw(COPY_RECORDS).await.map_err(copy_failed)?;
                 copy.send(text.into_bytes()).await.map_err(copy_failed)?;
                 copy.finish().await.map_err(copy_failed)?;
             }
             LaidOut::Rows(models) => {
-                let tx = store.conn().begin().await?;
+                let tx = store.writer().begin().await?;
                 let mut models = models.into_iter().peekable();
                 while models.peek().is_some() {
                     let chunk: Vec<citizen_account::ActiveModel> =
