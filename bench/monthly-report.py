@@ -9,12 +9,16 @@ of the province's rows) run by the database alone (pgbench for PostgreSQL, Pytho
 SQLite).
 
     python3 bench/monthly-report.py [REQUESTS]   (default 200; needs: cargo build --release -p dvc-api)
+
+With `--seeded DATABASE_URL...` it measures databases filled by `dvc-api seed --profile country`
+instead: Hà Nội's and the country's reports for 2026-10 (the tree after the 2025 reform) and
+2025-06 (the tree before it), with the counters the seeded records left behind.
 """
 import os, sqlite3, statistics, subprocess, sys, tempfile, time
 
 from common import ROOT, Server
 
-REQUESTS = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+REQUESTS = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 200
 UNITS = os.path.join(ROOT, "data", "dvhc", "units-2025-01-04.csv")
 ADDRESS = "127.0.0.1:18183"
 PG = "postgres://postgres@127.0.0.1:5432"
@@ -54,14 +58,7 @@ def measure(database_url, fill):
         country = "/api/v1/reports/monthly?period=2025-10"
         assert server.call("GET", province)["rows"][0]["created"] > 0
         assert len(server.call("GET", country)["rows"]) == 63
-        timings = {}
-        for name, path in (("province", province), ("country", country)):
-            seconds = []
-            for _ in range(REQUESTS):
-                start = time.monotonic()
-                server.call("GET", path)
-                seconds.append(time.monotonic() - start)
-            timings[name] = seconds
+        timings = {name: timed(server, path) for name, path in (("province", province), ("country", country))}
         return timings, hanoi["path"]
 
 
@@ -69,7 +66,37 @@ def bounds(path):
     return path, path[:-1] + "0"
 
 
+def timed(server, path):
+    seconds = []
+    for _ in range(REQUESTS):
+        start = time.monotonic()
+        server.call("GET", path)
+        seconds.append(time.monotonic() - start)
+    return seconds
+
+
+def seeded(urls):
+    print(f"the monthly report on seeded databases, {REQUESTS} sequential requests each")
+    print("| database | report | rows | dvc p50 | dvc p99 |")
+    print("|---|---|---|---|---|")
+    for url in urls:
+        with Server(ADDRESS, url) as server:
+            records = server.call("GET", "/api/v1/citizen-accounts?limit=1")
+            assert records["items"], "a seeded database"
+            for period, day in (("2026-10", "2026-10-01"), ("2025-06", "2025-06-01")):
+                hanoi = server.call("GET", f"/api/v1/units?kind=province&code=01&valid_on={day}")["items"][0]
+                for name, path in ((f"Hà Nội {period}", f"/api/v1/reports/monthly?period={period}&unit_id={hanoi['id']}"),
+                                   (f"country {period}", f"/api/v1/reports/monthly?period={period}")):
+                    rows = len(server.call("GET", path)["rows"])
+                    seconds = timed(server, path)
+                    print(f"| {url.split(':')[0]} | {name} | {rows} | {statistics.median(seconds) * 1000:.1f} ms | "
+                          f"{percentile(seconds, 0.99) * 1000:.1f} ms |")
+
+
 def main():
+    if "--seeded" in sys.argv:
+        seeded(sys.argv[sys.argv.index("--seeded") + 1:])
+        return
     work = tempfile.mkdtemp()
     database = f"bench_report_{os.getpid()}"
     subprocess.run(["psql", f"{PG}/postgres", "-qc", f"CREATE DATABASE {database}"], check=True)
