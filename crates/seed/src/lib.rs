@@ -187,6 +187,8 @@ pub async fn run(store: &Store, options: &Options, progress: &dyn Progress) -> R
     });
     bulk::record_load(&tx, &actor, "database.seed", detail).await?;
     tx.commit().await?;
+    progress.step("gathering the planner's statistics");
+    bulk::analyze(store.writer()).await?;
     summary.provinces = bulk::units(store.conn())
         .await?
         .into_iter()
