@@ -171,12 +171,12 @@ impl Pool {
 async fn connect(url: &str, pool: Pool) -> Result<DatabaseConnection, StoreError> {
     let mut options = ConnectOptions::new(url.to_owned());
     let tls_asked = asks_for_tls(url);
-    // A checkout does not ping the connection first: a ping doubles the round trips of every
-    // statement, and a connection lost meanwhile fails its statement, which answers 503 anyway.
+    // A checkout pings the connection first. It costs a round trip, but a connection opened by an
+    // actix worker belongs to that worker's runtime: during a graceful shutdown the idle workers
+    // stop first, and a request still running elsewhere must not be handed their connections.
     options
         .connect_timeout(Duration::from_secs(5))
         .acquire_timeout(Duration::from_secs(5))
-        .test_before_acquire(false)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(move |sqlite| {
             sqlite
