@@ -82,7 +82,13 @@ async fn codes_are_unique_within_overlapping_validity() {
     assert_eq!(response.status(), 201, "the code is free again after the old unit ends");
     let new = id_of(&body(response).await);
 
-    let linked = app.patch(&format!("/api/v1/units/{old}"), &app.admin, &json!({"successor_ids": [new]})).await;
+    let unit = format!("/api/v1/units/{old}");
+    let itself = problem(app.patch(&unit, &app.admin, &json!({"successor_ids": [old]})).await, 422).await;
+    assert_eq!(itself["errors"][0]["pointer"], "/successor_ids");
+    let unknown = json!({"successor_ids": ["0193a1c2-7d5e-7a6b-9c0d-1e2f3a4b5c6d"]});
+    let unknown = problem(app.patch(&unit, &app.admin, &unknown).await, 422).await;
+    assert_eq!(unknown["errors"][0]["pointer"], "/successor_ids");
+    let linked = app.patch(&unit, &app.admin, &json!({"successor_ids": [new]})).await;
     assert_eq!(body(linked).await["successor_ids"], json!([new]));
     let on_day = body(app.get("/api/v1/units?code=52&valid_on=2025-08-01", &app.admin).await).await;
     assert_eq!(ids(&on_day), vec![new.clone()]);

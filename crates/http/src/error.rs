@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use dvc_domain::{Denied, ParseError};
-use dvc_store::StoreError;
+use dvc_store::{StoreError, Subject};
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -220,8 +220,8 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict { detail, existing_id } => ApiError::Conflict { detail, existing_id },
             StoreError::VersionMismatch => ApiError::PreconditionFailed,
             StoreError::BadCursor => ApiError::BadRequest("the cursor does not belong to this list".to_owned()),
-            StoreError::Invalid { field, error } => {
-                ApiError::Validation(vec![FieldError::new(&format!("/{field}"), error)])
+            StoreError::Invalid { subject, error } => {
+                ApiError::Validation(vec![FieldError::new(pointer_to(subject), error)])
             }
             StoreError::Unavailable(cause) => ApiError::Unavailable(cause.to_string()),
             other @ (StoreError::Database(_) | StoreError::Corrupt(_) | StoreError::PiiKeyMismatch) => {
@@ -286,5 +286,17 @@ impl Fields {
             return Err(ApiError::Validation(self.0));
         }
         build().ok_or_else(|| ApiError::internal("a checked value is missing"))
+    }
+}
+
+/// Where in its request a caller gave the value the store refused.
+fn pointer_to(subject: Subject) -> &'static str {
+    match subject {
+        Subject::Parent => "/parent_id",
+        Subject::ListedParent => "/parent_code",
+        Subject::Successors => "/successor_ids",
+        Subject::ValidTo => "/valid_to",
+        Subject::RosterEntries => "/entries",
+        Subject::AmendedSnapshot => "/amends",
     }
 }

@@ -13,9 +13,10 @@ pub enum StoreError {
     /// The record changed since the caller read it (`If-Match`).
     #[error("the record changed since it was read")]
     VersionMismatch,
-    /// A value is well-formed but does not fit what is stored (an unknown parent, say).
-    #[error("invalid {field}: {error}")]
-    Invalid { field: &'static str, error: ParseError },
+    /// A value is well-formed but does not fit what is stored (an unknown parent, say); `subject`
+    /// says which value, and the HTTP layer says where in its request that value was.
+    #[error("invalid {subject:?}: {error}")]
+    Invalid { subject: Subject, error: ParseError },
     /// A cursor that does not belong to the list it is used on.
     #[error("the cursor does not fit this list")]
     BadCursor,
@@ -36,9 +37,26 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+/// The value a refused write names, in the store's terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    /// A unit's parent, named by its id.
+    Parent,
+    /// A listed unit's parent, named by its code in the statistics office's list.
+    ListedParent,
+    /// The units that succeed a closed one.
+    Successors,
+    /// The end of a unit's validity.
+    ValidTo,
+    /// The rows of a roster.
+    RosterEntries,
+    /// The snapshot a correction amends.
+    AmendedSnapshot,
+}
+
 impl StoreError {
-    pub(crate) fn invalid(field: &'static str, code: &'static str, detail: impl Into<String>) -> Self {
-        Self::Invalid { field, error: ParseError::new(code, detail) }
+    pub(crate) fn invalid(subject: Subject, code: &'static str, detail: impl Into<String>) -> Self {
+        Self::Invalid { subject, error: ParseError::new(code, detail) }
     }
 
     pub(crate) fn conflict(detail: impl Into<String>, existing_id: Option<Uuid>) -> Self {

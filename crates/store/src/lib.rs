@@ -38,7 +38,7 @@ use dvc_migrations::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, TransactionTrait};
 
 pub use audit::Actor;
-pub use error::StoreError;
+pub use error::{StoreError, Subject};
 pub use page::{Cursor, Page, PageRequest};
 pub use pii::PiiKey;
 pub use tx::{Connection, Tx};

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, Change};
 use crate::entity::report_snapshot::{self, Column, Entity};
+use crate::error::Subject;
 use crate::units::unit_ids_in;
 use crate::{Actor, Page, PageRequest, StoreError, page};
 
@@ -46,7 +47,7 @@ pub async fn create(
             .is_some_and(|old| old.unit_id == new.unit_id && old.period == new.period.to_string());
         if !fits {
             return Err(StoreError::invalid(
-                "amends",
+                Subject::AmendedSnapshot,
                 "unknown_snapshot",
                 "a correction amends a snapshot of the same unit and month",
             ));

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use crate::audit::{self, Change};
 use crate::entity::roster::{self, Column, Entity};
 use crate::entity::{roster_entry, unit};
+use crate::error::Subject;
 use crate::units::{subtree_condition, unit_ids_in};
 use crate::versioned;
 use crate::{Actor, Page, PageRequest, PiiKey, StoreError, officials, page, units};
@@ -310,7 +311,7 @@ pub async fn submit(
     }
     if before.error_count > 0 {
         return Err(StoreError::invalid(
-            "entries",
+            Subject::RosterEntries,
             "roster_has_errors",
             "correct the rows with errors before submitting",
         ));

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::audit::{self, Change};
 use crate::entity::unit::{self, Column, Entity};
+use crate::error::Subject;
 use crate::versioned;
 use crate::{Actor, StoreError};
 
@@ -103,7 +104,7 @@ fn parent_in_list<'a>(
     };
     known.get(&(parent_kind.as_str().to_owned(), code.as_str().to_owned())).ok_or_else(|| {
         StoreError::invalid(
-            "parent_code",
+            Subject::ListedParent,
             "unknown_parent",
             format!("no open {} has code {}", parent_kind.as_str(), code.as_str()),
         )

@@ -17,6 +17,7 @@ use uuid::Uuid;
 use crate::audit::{self, Change};
 use crate::entity::unit::{self, Column, Entity};
 use crate::entity::{official, unit_successor, user};
+use crate::error::Subject;
 use crate::versioned;
 use crate::{Actor, Page, PageRequest, StoreError, page};
 
@@ -201,11 +202,11 @@ async fn check_successors_exist(
     successors: &[Uuid],
 ) -> Result<(), StoreError> {
     if successors.contains(&unit_id) {
-        return Err(StoreError::invalid("successor_ids", "invalid_successor", "a unit cannot succeed itself"));
+        return Err(StoreError::invalid(Subject::Successors, "invalid_successor", "a unit cannot succeed itself"));
     }
     let found = Entity::find().filter(Column::Id.is_in(successors.iter().copied())).count(db).await?;
     if usize::try_from(found).ok() != Some(successors.len()) {
-        return Err(StoreError::invalid("successor_ids", "unknown_successor", "a successor unit does not exist"));
+        return Err(StoreError::invalid(Subject::Successors, "unknown_successor", "a successor unit does not exist"));
     }
     Ok(())
 }
@@ -228,19 +229,17 @@ async fn placement(
     kind: UnitKind,
     parent_id: Option<Uuid>,
 ) -> Result<Option<unit::Model>, StoreError> {
-    let parent = match parent_id {
-        Some(id) => Some(
-            Entity::find_by_id(id)
-                .one(db)
-                .await?
-                .ok_or_else(|| StoreError::invalid("parent_id", "unknown_parent", "the parent unit does not exist"))?,
-        ),
-        None => None,
-    };
+    let parent =
+        match parent_id {
+            Some(id) => Some(Entity::find_by_id(id).one(db).await?.ok_or_else(|| {
+                StoreError::invalid(Subject::Parent, "unknown_parent", "the parent unit does not exist")
+            })?),
+            None => None,
+        };
     let parent_kind = parent.as_ref().and_then(|parent| UnitKind::parse(&parent.kind));
     if !kind.may_sit_under(parent_kind) {
         return Err(StoreError::invalid(
-            "parent_id",
+            Subject::Parent,
             "invalid_placement",
             format!("a unit of kind {} cannot sit under this parent", kind.as_str()),
         ));
@@ -333,7 +332,7 @@ pub async fn update(
         changes.valid_from.unwrap_or(before.validity.from()),
         changes.valid_to.unwrap_or(before.validity.to()),
     )
-    .map_err(|error| StoreError::Invalid { field: "valid_to", error })?;
+    .map_err(|error| StoreError::Invalid { subject: Subject::ValidTo, error })?;
     let successor_ids = changes.successor_ids.unwrap_or_else(|| before.successor_ids.clone());
 
     let mut path = before.path.clone();
@@ -342,7 +341,7 @@ pub async fn update(
         if let Some(parent) = &parent
             && UnitPath::parse(&parent.path)?.is_within(&before.path)
         {
-            return Err(StoreError::invalid("parent_id", "cyclic_parent", "a unit cannot move below itself"));
+            return Err(StoreError::invalid(Subject::Parent, "cyclic_parent", "a unit cannot move below itself"));
         }
         path = path_under(parent.as_ref(), id)?;
         move_descendants(db, &before.path, &path).await?;
