@@ -8,7 +8,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use dvc_domain::{NewCitizenAccount, NewGrant, NewOfficial};
 use sea_orm::sqlx::postgres::PgPoolCopyExt;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter, TransactionTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -165,7 +165,7 @@ impl RecordBatch {
     pub async fn write(self, store: &Store) -> Result<usize, StoreError> {
         match self.laid_out {
             LaidOut::Copy(text) => {
-                let pool = store.writer().get_postgres_connection_pool();
+                let pool = store.writer().inner().get_postgres_connection_pool();
                 let mut copy = pool.copy_in_raw(COPY_RECORDS).await.map_err(copy_failed)?;
                 copy.send(text.into_bytes()).await.map_err(copy_failed)?;
                 copy.finish().await.map_err(copy_failed)?;

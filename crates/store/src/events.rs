@@ -15,12 +15,12 @@ use dvc_domain::{Scope, UnitPath};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionSession,
-    TransactionTrait,
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde_json::Value;
 use uuid::Uuid;
 
+use crate::Handle;
 use crate::StoreError;
 use crate::entity::event::{self, Column, Entity, Model};
 use crate::units::unit_ids_in;
@@ -106,7 +106,10 @@ pub(crate) async fn publish(
 /// Gives the committed events that have no position yet the next positions, in the order they were
 /// written; call it before reading the feed. Within a transaction (`db` may be one), the lock is held
 /// until that transaction ends.
-pub async fn sequence(db: &(impl ConnectionTrait + TransactionTrait)) -> Result<(), StoreError> {
+pub async fn sequence<C>(db: &Handle<C>) -> Result<(), StoreError>
+where
+    C: ConnectionTrait + TransactionTrait<Transaction = sea_orm::DatabaseTransaction> + Send + Sync,
+{
     let waiting = Entity::find().select_only().column(Column::Seq).filter(Column::Position.is_null()).limit(1);
     if waiting.into_tuple::<i64>().one(db).await?.is_none() {
         return Ok(());

@@ -35,22 +35,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use dvc_migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, TransactionTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
 
 pub use audit::Actor;
 pub use error::{StoreError, Subject};
 pub use page::{Cursor, Page, PageRequest};
 pub use pii::PiiKey;
-pub use tx::{Connection, Tx};
+pub use tx::{Connection, Db, Handle, Tx};
 
 /// A handle on the database, cheap to clone (it wraps a connection pool).
 #[derive(Debug, Clone)]
 pub struct Store {
     /// Reads outside a transaction.
-    reads: DatabaseConnection,
+    reads: Db,
     /// Transactions. On SQLite a pool of one connection, since the database takes one writer at a
     /// time and WAL lets the readers go on beside it; on PostgreSQL the same pool as `reads`.
-    writes: DatabaseConnection,
+    writes: Db,
     pii: PiiKey,
     /// Moves on whenever events may have committed, for the readers that wait for them.
     committed: Arc<tokio::sync::watch::Sender<u64>>,
@@ -73,9 +73,10 @@ impl Store {
         Migrator::up(&writes, None).await?;
         let pii = pii::load(&writes, pii_key).await?;
         let reads = match Pool::for_reads(url) {
-            Some(pool) => connect(url, pool).await?,
-            None => writes.clone(),
+            Some(pool) => Db::new(connect(url, pool).await?),
+            None => Db::new(writes.clone()),
         };
+        let writes = Db::new(writes);
         Ok(Self { reads, writes, pii, committed: Arc::new(tokio::sync::watch::channel(0).0) })
     }
 
@@ -100,7 +101,7 @@ impl Store {
         }
         loop {
             let listened = async || -> Result<(), sea_orm::sqlx::Error> {
-                let mut listener = PgListener::connect_with(self.reads.get_postgres_connection_pool()).await?;
+                let mut listener = PgListener::connect_with(self.reads.inner().get_postgres_connection_pool()).await?;
                 listener.listen(events::CHANNEL).await?;
                 loop {
                     listener.recv().await?;
@@ -123,7 +124,7 @@ impl Store {
 
     /// Opens a transaction; every write of one request goes through one.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        Ok(Tx::new(self.writes.begin().await?))
+        self.writes.begin().await
     }
 
     /// The key that seals personal numbers, for the repositories that store them.
@@ -132,13 +133,13 @@ impl Store {
     }
 
     /// The connection for reads outside a transaction.
-    pub fn conn(&self) -> &DatabaseConnection {
+    pub fn conn(&self) -> &Db {
         &self.reads
     }
 
     /// The connection for a single write outside a transaction (a login failure, a webhook
     /// delivery's progress): SQLite's one writer, so that it queues behind the transactions.
-    pub fn writer(&self) -> &DatabaseConnection {
+    pub fn writer(&self) -> &Db {
         &self.writes
     }
 

@@ -1,22 +1,50 @@
-//! The store's own transaction and the trait of what queries run on, so that the layers above
-//! write through the store without knowing the database library: only `store` depends on it.
+//! The store's own connection and transaction types and the trait of what queries run on, so that
+//! the layers above write through the store without knowing the database library: only `store`
+//! depends on it.
 
 use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, Statement,
+    TransactionTrait,
 };
 
 use crate::StoreError;
 
+/// A handle on the database that the repositories read and write through: the store's connections
+/// ([`Db`]) or one of its transactions ([`Tx`]). The layers above hold these, never the database
+/// library's types.
+#[derive(Debug, Clone)]
+pub struct Handle<C>(C);
+
+/// The store's connections, for reads and single writes outside a transaction.
+pub type Db = Handle<DatabaseConnection>;
+
 /// One transaction: every write of a request or a command goes through one, and nothing it wrote
 /// is seen by others before `commit`. Dropped without a commit, it rolls back.
-#[derive(Debug)]
-pub struct Tx(DatabaseTransaction);
+pub type Tx = Handle<DatabaseTransaction>;
 
-impl Tx {
-    pub(crate) fn new(tx: DatabaseTransaction) -> Self {
-        Self(tx)
+impl Db {
+    pub(crate) fn new(db: DatabaseConnection) -> Self {
+        Self(db)
     }
 
+    /// The database library's connection, for the store's own work that needs the pool itself.
+    pub(crate) fn inner(&self) -> &DatabaseConnection {
+        &self.0
+    }
+
+    pub(crate) async fn close(self) -> Result<(), StoreError> {
+        Ok(self.0.close().await?)
+    }
+}
+
+impl<C: TransactionTrait<Transaction = DatabaseTransaction>> Handle<C> {
+    /// Opens a transaction, or a savepoint inside this one.
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(Handle(self.0.begin().await?))
+    }
+}
+
+impl Tx {
     /// The database library's transaction, for the store's own work that opens a savepoint in it.
     pub(crate) fn inner(&self) -> &DatabaseTransaction {
         &self.0
@@ -32,7 +60,7 @@ impl Tx {
 }
 
 #[async_trait::async_trait]
-impl ConnectionTrait for Tx {
+impl<C: ConnectionTrait + Send + Sync> ConnectionTrait for Handle<C> {
     fn get_database_backend(&self) -> DbBackend {
         self.0.get_database_backend()
     }
@@ -62,9 +90,8 @@ impl ConnectionTrait for Tx {
     }
 }
 
-/// What the repositories read and write through: the store's connection or one of its
+/// What the repositories read and write through: the store's connections or one of its
 /// transactions. Code above the store names this trait, never the database library's.
 pub trait Connection: ConnectionTrait {}
 
-impl Connection for Tx {}
-impl Connection for DatabaseConnection {}
+impl<C: ConnectionTrait + Send + Sync> Connection for Handle<C> {}

@@ -10,12 +10,13 @@ use chrono::{DateTime, Duration, Utc};
 use dvc_domain::Scope;
 use sea_orm::sea_query::{Expr, ExprTrait, LockBehavior, LockType, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::Db;
 use crate::audit::{self, Change};
 use crate::entity::webhook::{self, Column, Entity};
 use crate::entity::{webhook_attempt, webhook_delivery};
@@ -140,9 +141,9 @@ fn snapshot(webhook: &Webhook) -> Value {
 
 /// Registers a subscription. It receives the events released from now on.
 pub async fn create(tx: &Tx, actor: &Actor, new: NewWebhook) -> Result<Webhook, StoreError> {
+    events::sequence(tx).await?;
     let db = tx.inner();
     let now = crate::now();
-    events::sequence(db).await?;
     let head = events::head(db).await?;
     let model = webhook::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -213,11 +214,7 @@ pub struct Claimed {
 /// Takes the lease of the next active subscription after `after` (in id order) that no live
 /// process holds, for `lease`. On PostgreSQL the row is locked with `SKIP LOCKED` while the lease is
 /// taken, so that processes claiming at once pass each other by instead of waiting.
-pub async fn claim(
-    db: &DatabaseConnection,
-    after: Option<Uuid>,
-    lease: Duration,
-) -> Result<Option<Claimed>, StoreError> {
+pub async fn claim(db: &Db, after: Option<Uuid>, lease: Duration) -> Result<Option<Claimed>, StoreError> {
     let tx = db.begin().await?;
     let now = crate::now();
     let free = Condition::any().add(Column::LeaseUntil.is_null()).add(Column::LeaseUntil.lt(now));
@@ -271,7 +268,7 @@ pub async fn release(db: &impl ConnectionTrait, claimed: &Claimed) -> Result<(),
 
 /// Turns up to `limit` events after the subscription's cursor into deliveries and moves the cursor
 /// past them, in one transaction; returns how many events it read.
-pub async fn fan_out(db: &DatabaseConnection, claimed: &mut Claimed, limit: u64) -> Result<usize, StoreError> {
+pub async fn fan_out(db: &Db, claimed: &mut Claimed, limit: u64) -> Result<usize, StoreError> {
     events::sequence(db).await?;
     let tx = db.begin().await?;
     let within = match claimed.webhook.unit_id {
@@ -335,12 +332,7 @@ pub async fn next_pending(
 }
 
 /// Records an attempt and what it leads to, in one transaction.
-pub async fn record_attempt(
-    db: &DatabaseConnection,
-    delivery_id: Uuid,
-    attempt: Attempt,
-    outcome: Outcome,
-) -> Result<(), StoreError> {
+pub async fn record_attempt(db: &Db, delivery_id: Uuid, attempt: Attempt, outcome: Outcome) -> Result<(), StoreError> {
     use webhook_delivery::Column as D;
     let tx = db.begin().await?;
     let (status, next) = match outcome {
