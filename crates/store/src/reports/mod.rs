@@ -54,11 +54,4 @@ impl RowUnits {
         let rows = dvc_domain::report::tree_order(&units, Some(root_id), 1).into_iter().cloned().collect();
         Ok(Self { units, rows })
     }
-
-    /// The rows a unit's figures count in: the report's unit and, below it, the child on its path.
-    pub(crate) fn rows_of(&self, unit_id: uuid::Uuid) -> Vec<&ReportUnit> {
-        let Some(unit) = self.units.iter().find(|unit| unit.id == unit_id) else { return Vec::new() };
-        let on_path: Vec<uuid::Uuid> = unit.path.ids().collect();
-        self.rows.iter().filter(|row| on_path.contains(&row.id)).collect()
-    }
 }

@@ -1,17 +1,17 @@
-//! Month by month, the attempts of a unit and of each of its children, from the counters.
+//! Month by month, the attempts of a unit and of each of its children, from their subtree counters.
 
 use std::collections::HashMap;
 
+use dvc_domain::Period;
 use dvc_domain::report::{SeriesPoint, Tally};
-use dvc_domain::{Period, Scope};
-use sea_orm::sea_query::{Alias, Expr, Func};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult, QueryFilter, QuerySelect};
+use sea_orm::sea_query::{Alias, Expr, Func, Query};
+use sea_orm::{ConnectionTrait, ExprTrait, FromQueryResult};
 use uuid::Uuid;
 
 use super::RowUnits;
 use crate::StoreError;
+use crate::counters::Ledger;
 use crate::entity::citizen_account_counter as counter;
-use crate::units::unit_ids_in;
 
 #[derive(Debug, FromQueryResult)]
 struct MonthSums {
@@ -30,27 +30,23 @@ pub async fn timeseries(
     to: Period,
 ) -> Result<Vec<SeriesPoint>, StoreError> {
     let rows = RowUnits::load(db, root_id).await?;
-    let scope = Scope::Subtree(crate::units::path_of(db, root_id).await?);
     let total = |column: counter::Column| Expr::from(Func::cast_as(Func::sum(Expr::col(column)), Alias::new("BIGINT")));
-    let sums = counter::Entity::find()
-        .select_only()
-        .column(counter::Column::UnitId)
-        .column(counter::Column::Period)
-        .column_as(total(counter::Column::Created), "created")
-        .column_as(total(counter::Column::Failed), "failed")
-        .filter(counter::Column::Period.gte(from.to_string()))
-        .filter(counter::Column::Period.lte(to.to_string()))
-        .filter(Expr::col(counter::Column::UnitId).in_subquery(unit_ids_in(&scope)))
-        .group_by(counter::Column::UnitId)
-        .group_by(counter::Column::Period)
-        .into_model::<MonthSums>()
-        .all(db)
-        .await?;
     let mut tallies: HashMap<(String, Uuid), Tally> = HashMap::new();
-    for sum in sums {
-        for row in rows.rows_of(sum.unit_id) {
-            *tallies.entry((sum.period.clone(), row.id)).or_default() +=
-                Tally { created: sum.created, failed: sum.failed };
+    let ids: Vec<Uuid> = rows.rows.iter().map(|row| row.id).collect();
+    for chunk in ids.chunks(crate::INSERT_CHUNK) {
+        // Each row's own subtree counts: what its unit and every unit below it recorded.
+        let select = Query::select()
+            .columns([counter::Column::UnitId, counter::Column::Period])
+            .expr_as(total(counter::Column::Created), Alias::new("created"))
+            .expr_as(total(counter::Column::Failed), Alias::new("failed"))
+            .from(Ledger::Subtree.table())
+            .and_where(Expr::col(counter::Column::UnitId).is_in(chunk.iter().copied()))
+            .and_where(Expr::col(counter::Column::Period).gte(from.to_string()))
+            .and_where(Expr::col(counter::Column::Period).lte(to.to_string()))
+            .group_by_columns([counter::Column::UnitId, counter::Column::Period])
+            .to_owned();
+        for sum in MonthSums::find_by_statement(db.get_database_backend().build(&select)).all(db).await? {
+            tallies.insert((sum.period, sum.unit_id), Tally { created: sum.created, failed: sum.failed });
         }
     }
     let mut points = Vec::new();
