@@ -204,7 +204,11 @@ async fn connect(url: &str, pool: Pool) -> Result<DatabaseConnection, StoreError
         // SQLite takes one writer at a time; a single pooled connection serialises writes in the
         // pool instead of failing them with SQLITE_BUSY, and keeps `:memory:` one database.
         Pool::Writes if url.starts_with("sqlite:") => options.max_connections(1),
-        Pool::Writes => options.max_connections(16).min_connections(1),
+        // Every connection is opened up front by the pool's own task, on the runtime that opened
+        // the store, which lives until the process ends; one opened on demand inside an actix
+        // worker would belong to that worker's runtime and die with it at a graceful shutdown,
+        // under a request still running elsewhere.
+        Pool::Writes => options.max_connections(16).min_connections(16),
         Pool::SqliteReads => options.max_connections(4).min_connections(1),
     };
     Ok(Database::connect(options).await?)
