@@ -72,9 +72,10 @@ enum Command {
         #[arg(long)]
         dry_run: bool,
     },
-    /// Recompute the citizen-account counters from the records (after a restore or a manual fix).
+    /// Recompute the citizen-account counters from the records and the officials' standing from the
+    /// officials (after a restore or a manual fix).
     RebuildCounters,
-    /// Compare the citizen-account counters with the records; exits with 1 when any differ.
+    /// Compare the counters with the records and the officials; exits with 1 when any differ.
     CheckCounters,
     /// Fill an empty database with data to look at or measure with.
     ///
@@ -333,8 +334,10 @@ async fn rebuild_counters(settings: &Settings) -> anyhow::Result<()> {
     eprintln!("recounting citizen-account records");
     let tx = store.begin().await?;
     let rows = dvc_store::counters::rebuild(&tx).await?;
+    eprintln!("recounting the officials' standing");
+    let standings = dvc_store::standing::rebuild(&tx).await?;
     tx.commit().await?;
-    eprintln!("done: {rows} counter rows written");
+    eprintln!("done: {rows} counter rows and {standings} standing rows written");
     Ok(())
 }
 
@@ -358,11 +361,24 @@ async fn check_counters(settings: &Settings) -> anyhow::Result<()> {
             difference.recounted.failed,
         );
     }
-    if differences.is_empty() {
-        eprintln!("the counters agree with the records");
+    eprintln!("recounting the officials' standing");
+    let standings = dvc_store::standing::differences(store.conn()).await?;
+    for difference in &standings {
+        eprintln!(
+            "{} standing of unit {} {}: stored {:?}; officials say {:?}",
+            difference.ledger.as_str(),
+            difference.unit_id,
+            difference.period,
+            difference.stored,
+            difference.recounted,
+        );
+    }
+    if differences.is_empty() && standings.is_empty() {
+        eprintln!("the counters agree with the records and the officials");
         return Ok(());
     }
-    eprintln!("{} counters differ; `dvc-api rebuild-counters` recomputes them", differences.len());
+    let count = differences.len() + standings.len();
+    eprintln!("{count} counters differ; `dvc-api rebuild-counters` recomputes them");
     std::process::exit(1);
 }
 

@@ -14,6 +14,7 @@ mod m20261129_000008_name_search;
 mod m20261129_000009_events_webhooks;
 mod m20261129_000010_counter_rollups;
 mod m20261129_000011_officials_id_number;
+mod m20261129_000012_official_standings;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000009_events_webhooks::Migration),
             Box::new(m20261129_000010_counter_rollups::Migration),
             Box::new(m20261129_000011_officials_id_number::Migration),
+            Box::new(m20261129_000012_official_standings::Migration),
         ]
     }
 }

@@ -376,6 +376,9 @@ async fn an_official_who_left_mid_month_counts_until_then() {
         .and_where(Expr::col(Alias::new("id")).eq(Expr::val(uuid::Uuid::parse_str(&leaving).unwrap())))
         .to_owned();
     db.execute(&backdate).await.unwrap();
+    let (stale, _) = cli(&app, "check-counters");
+    assert!(!stale, "the officials' standing no longer agrees with an official changed behind its back");
+    assert!(cli(&app, "rebuild-counters").0);
     let figures = async |period: &str| {
         let path = format!("/api/v1/reports/monthly?period={period}&unit_id={}", tree.commune_a);
         let report = body(app.get(&path, &app.admin).await).await;
@@ -427,22 +430,64 @@ async fn an_admin_reads_the_whole_country() {
     assert_eq!(own["unit_id"], tree.province.as_str(), "a caller with a unit reads its unit's report");
 }
 
-/// The subtree counters of a database that had counters before them are filled by their migration
-/// exactly as the writes fill them: undone and applied again, the reports and the check agree.
+/// The subtree counters and the officials' standing of a database that had records and officials
+/// before them are filled exactly as the writes fill them (the counters by their migration, the
+/// standing when the database is next opened): undone and applied again, the reports and the check
+/// agree.
 #[tokio::test]
-async fn the_subtree_counters_migration_fills_them_as_the_writes_do() {
+async fn the_counters_of_an_older_database_are_filled_as_the_writes_do() {
     use dvc_migrations::{Migrator, MigratorTrait};
     let app = spawn_app().await;
     let drive = drive(&app).await;
-    let july = format!("/api/v1/reports/monthly?period=2021-07&unit_id={}&depth=2", drive.tree.province);
-    let before = body(app.get(&july, &app.admin).await).await;
+    let this_month = (chrono::Utc::now() + chrono::TimeDelta::hours(7)).format("%Y-%m").to_string();
+    let reports: Vec<String> = ["2021-07", "2022-07", &this_month]
+        .iter()
+        .map(|period| format!("/api/v1/reports/monthly?period={period}&unit_id={}&depth=2", drive.tree.province))
+        .collect();
+    let mut before = Vec::new();
+    for report in &reports {
+        before.push(body(app.get(report, &app.admin).await).await["rows"].clone());
+    }
+    assert_eq!(before[2][0]["officials_granted"], 2);
     let db = sea_orm::Database::connect(&app.database_url).await.unwrap();
-    let applied_after_them = 1;
-    Migrator::down(&db, Some(applied_after_them + 1)).await.unwrap();
+    let applied_after_the_rollups = 2;
+    Migrator::down(&db, Some(applied_after_the_rollups + 1)).await.unwrap();
     Migrator::up(&db, None).await.unwrap();
     db.close().await.unwrap();
-    let after = body(app.get(&july, &app.admin).await).await;
-    assert_eq!(before["rows"], after["rows"]);
+    // The command opens the database, which fills the standing, and then checks everything.
+    let (agree, said) = cli(&app, "check-counters");
+    assert!(agree, "{said}");
+    for (report, before) in reports.iter().zip(before) {
+        assert_eq!(body(app.get(report, &app.admin).await).await["rows"], before, "{report}");
+    }
+}
+
+/// A unit moved to another parent takes its records and officials along: the units above it at its
+/// old place stop counting them, those at its new place count them.
+#[tokio::test]
+async fn a_unit_moved_in_the_tree_takes_its_figures_along() {
+    let app = spawn_app().await;
+    let drive = drive(&app).await;
+    let tree = &drive.tree;
+    let this_month = (chrono::Utc::now() + chrono::TimeDelta::hours(7)).format("%Y-%m").to_string();
+    let report = async |period: &str| {
+        let path = format!("/api/v1/reports/monthly?period={period}&unit_id={}", tree.province);
+        body(app.get(&path, &app.admin).await).await
+    };
+    let july = report("2021-07").await;
+    assert_eq!(counts(row(&july, &tree.district_a)), (1, 1, 1));
+    assert_eq!(counts(row(&july, &tree.district_b)), (1, 0, 2));
+    let moved = app
+        .patch(&format!("/api/v1/units/{}", tree.commune_a), &app.admin, &json!({"parent_id": tree.district_b}))
+        .await;
+    assert_eq!(moved.status(), 200);
+    let july = report("2021-07").await;
+    assert_eq!(counts(row(&july, &tree.district_a)), (0, 0, 0));
+    assert_eq!(counts(row(&july, &tree.district_b)), (2, 1, 3));
+    assert_eq!(counts(row(&july, &tree.province)), (2, 1, 3), "the province counts the same");
+    let now = report(&this_month).await;
+    assert_eq!(row(&now, &tree.district_a)["officials"], 0);
+    assert_eq!(row(&now, &tree.district_b)["officials"], 2);
     let (agree, said) = cli(&app, "check-counters");
     assert!(agree, "{said}");
 }

@@ -17,6 +17,7 @@ pub mod report;
 pub mod role;
 pub mod roster;
 mod roster_order;
+pub mod standing;
 pub mod support;
 pub mod text;
 pub mod time;

@@ -220,23 +220,6 @@ pub struct ComplianceRow {
 /// agency's desks one more.
 pub const MAX_DEPTH: u8 = 3;
 
-/// Adds each unit's own figures, placed by the unit's path, to every row on that path, so that each
-/// row counts its whole subtree, including the units below the report's depth.
-pub fn roll_up<'a>(
-    rows: &[&ReportUnit],
-    own: impl IntoIterator<Item = (&'a UnitPath, &'a UnitFigures)>,
-) -> HashMap<Uuid, UnitFigures> {
-    let mut totals: HashMap<Uuid, UnitFigures> = rows.iter().map(|row| (row.id, UnitFigures::default())).collect();
-    for (path, figures) in own {
-        for ancestor in path.ids() {
-            if let Some(total) = totals.get_mut(&ancestor) {
-                total.add(figures);
-            }
-        }
-    }
-    totals
-}
-
 /// The units of a report in tree order, children by code: `root` and the units down to `depth`
 /// levels below it or, for the whole country (`None`), the top-level units and theirs down to
 /// `depth` levels below the country.
@@ -292,21 +275,13 @@ mod tests {
     }
 
     #[test]
-    fn every_row_counts_its_whole_subtree_in_tree_order() {
+    fn rows_come_in_tree_order() {
         let province = unit("52", None);
         let district_b = unit("541", Some(&province));
         let district_a = unit("540", Some(&province));
         let commune = unit("21610", Some(&district_a));
         let units = vec![province.clone(), district_b.clone(), district_a.clone(), commune.clone()];
-        let figures = |created| UnitFigures {
-            by_kind: BTreeMap::from([("vneid_level2", Tally { created, failed: 1 })]),
-            ..UnitFigures::default()
-        };
-        let own = [(&commune.path, figures(3)), (&district_b.path, figures(2))];
         let order = tree_order(&units, Some(province.id), 2);
-        let totals = roll_up(&order, own.iter().map(|(path, figures)| (*path, figures)));
-        assert_eq!(totals[&province.id].total(), Tally { created: 5, failed: 2 });
-        assert_eq!(totals[&district_a.id].total(), Tally { created: 3, failed: 1 });
         let codes = |order: Vec<&ReportUnit>| order.iter().map(|unit| unit.code.clone()).collect::<Vec<_>>();
         assert_eq!(codes(order), vec!["52", "540", "21610", "541"]);
         assert_eq!(codes(tree_order(&units, Some(province.id), 1)), vec!["52", "540", "541"]);

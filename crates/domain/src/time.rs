@@ -48,6 +48,11 @@ impl Period {
         Self { year: day.year(), month: day.month() }
     }
 
+    /// The month that holds `day`.
+    pub fn containing(day: NaiveDate) -> Self {
+        Self { year: day.year(), month: day.month() }
+    }
+
     pub fn first_day(self) -> NaiveDate {
         NaiveDate::from_ymd_opt(self.year, self.month, 1).unwrap_or(NaiveDate::MIN)
     }

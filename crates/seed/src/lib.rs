@@ -161,6 +161,7 @@ pub async fn run(store: &Store, options: &Options, progress: &dyn Progress) -> R
     let reformed = options.profile.reforms();
     let (before, after): (Vec<_>, Vec<_>) = days.into_iter().partition(|(day, _)| !reformed || *day < reform_day());
     let mut loader = Loader { store, actor: &actor, progress, total: options.records, written: 0 };
+    let suspended = bulk::suspend_record_indexes(store).await?;
     progress.step("writing citizen-account records");
     (visits, rng) = loader.load(staffed.desks.clone(), before, visits, rng).await?;
     if reformed {
@@ -172,11 +173,15 @@ pub async fn run(store: &Store, options: &Options, progress: &dyn Progress) -> R
     }
     drop((visits, rng));
     summary.records = loader.written;
+    progress.step("building the records' indexes");
+    suspended.restore(store).await?;
 
     progress.step("recounting the monthly counters");
     let tx = store.begin().await?;
     bulk::allow_long_statements(&tx).await?;
     summary.counters = dvc_store::counters::rebuild(&tx).await?;
+    // Officials and grants were written in bulk, beside the standing they move.
+    dvc_store::standing::rebuild(&tx).await?;
     let detail = json!({
         "profile": options.profile.as_str(),
         "units": summary.units,
@@ -362,7 +367,8 @@ async fn reform(store: &Store, actor: &Actor, options: &Options) -> Result<usize
     let province = options.profile.province().map(UnitCode::parse).transpose().map_err(StoreError::from)?;
     let rows = read(&options.conversion_file, |file| dvc_dvhc::read_conversion(file, province.as_ref()))?;
     let tx = store.begin().await?;
-    dvc_store::reorganisations::apply(&tx, actor, &rows).await?;
+    // The records' counters are recounted once, after the last record.
+    dvc_store::reorganisations::apply_leaving_counters(&tx, actor, &rows).await?;
     let moved = dvc_store::reorganisations::move_officials(&tx, store.pii(), actor).await?;
     tx.commit().await?;
     Ok(moved)

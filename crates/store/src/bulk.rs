@@ -8,7 +8,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use dvc_domain::{NewCitizenAccount, NewGrant, NewOfficial};
 use sea_orm::sqlx::postgres::PgPoolCopyExt;
-use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, FromQueryResult, PaginatorTrait, QueryFilter, Statement,
+};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -239,6 +241,80 @@ fn escape_into(text: &mut String, value: &str) {
             '\r' => text.push_str("\\r"),
             other => text.push(other),
         }
+    }
+}
+
+/// The table bulk loads write most rows into.
+const RECORDS_TABLE: &str = "citizen_accounts";
+
+#[derive(Debug, FromQueryResult)]
+struct Definition {
+    kind: String,
+    name: String,
+    definition: String,
+}
+
+/// The secondary indexes (and, on SQLite, the triggers) of the citizen-account records, taken off
+/// for a bulk load and put back by [`SuspendedIndexes::restore`]. Building an index once over
+/// millions of sorted rows is many times faster than updating it row by row; the unique indexes are
+/// checked again as they are rebuilt. A load interrupted in between leaves the table without them:
+/// seeding starts from an empty database, which is then dropped and seeded again.
+#[derive(Debug)]
+#[must_use = "the indexes stay off until restored"]
+pub struct SuspendedIndexes {
+    definitions: Vec<Definition>,
+}
+
+/// What the secondary indexes and triggers of `table` are, as statements that create them again.
+/// Indexes behind constraints (the primary key) stay.
+async fn definitions(db: &impl ConnectionTrait, table: &str) -> Result<Vec<Definition>, StoreError> {
+    let backend = db.get_database_backend();
+    let statement = match backend {
+        DbBackend::Postgres => Statement::from_sql_and_values(
+            backend,
+            "SELECT 'index' AS kind, indexname AS name, indexdef AS definition FROM pg_indexes \
+             WHERE schemaname = current_schema() AND tablename = $1 \
+             AND indexname NOT IN (SELECT conname FROM pg_constraint) ORDER BY indexname",
+            [table.into()],
+        ),
+        _ => Statement::from_sql_and_values(
+            backend,
+            "SELECT type AS kind, name, sql AS definition FROM sqlite_master \
+             WHERE tbl_name = ? AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name",
+            [table.into()],
+        ),
+    };
+    Ok(Definition::find_by_statement(statement).all(db).await?)
+}
+
+/// Takes the secondary indexes and triggers off the citizen-account records.
+pub async fn suspend_record_indexes(store: &Store) -> Result<SuspendedIndexes, StoreError> {
+    let tx = store.begin().await?;
+    let definitions = definitions(&tx, RECORDS_TABLE).await?;
+    for definition in &definitions {
+        let kind = if definition.kind == "trigger" { "TRIGGER" } else { "INDEX" };
+        tx.execute_unprepared(&format!("DROP {kind} {}", definition.name)).await?;
+    }
+    tx.commit().await?;
+    Ok(SuspendedIndexes { definitions })
+}
+
+impl SuspendedIndexes {
+    /// Builds the indexes again over the loaded rows, fills SQLite's name-search table that the
+    /// triggers would have kept, and puts the triggers back.
+    pub async fn restore(self, store: &Store) -> Result<(), StoreError> {
+        let tx = store.begin().await?;
+        allow_long_statements(&tx).await?;
+        if tx.get_database_backend() == DbBackend::Postgres {
+            // Index builds sort in memory up to this much instead of spilling to disk.
+            tx.execute_unprepared("SET LOCAL maintenance_work_mem = '1GB'").await?;
+        }
+        for definition in &self.definitions {
+            tx.execute_unprepared(&definition.definition).await?;
+        }
+        crate::search::refill(&tx, RECORDS_TABLE).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }
 

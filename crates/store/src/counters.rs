@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use dvc_domain::{AccountKind, CitizenAccount, NewCitizenAccount, Outcome, Period};
+use dvc_domain::{AccountKind, CitizenAccount, NewCitizenAccount, Outcome, Period, UnitPath};
 use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
 use sea_orm::{ConnectionTrait, ExprTrait, FromQueryResult, Statement};
 use uuid::Uuid;
@@ -107,8 +107,8 @@ pub(crate) async fn add(db: &impl ConnectionTrait, deltas: Vec<Delta>) -> Result
         *own.entry(key).or_default() += delta.counts;
     }
     let subtree = spread(db, &own).await?;
-    upsert(db, Ledger::Unit, &own).await?;
-    upsert(db, Ledger::Subtree, &subtree).await
+    Records::upsert(db, Ledger::Unit, &own).await?;
+    Records::upsert(db, Ledger::Subtree, &subtree).await
 }
 
 /// The counts of every unit's subtree, from the counts at each unit.
@@ -125,39 +125,45 @@ async fn spread(db: &impl ConnectionTrait, own: &Tallies) -> Result<Tallies, Sto
     Ok(subtree)
 }
 
-/// Adds `tallies` to a ledger's stored counts, creating the rows it lacks.
-async fn upsert(db: &impl ConnectionTrait, ledger: Ledger, tallies: &Tallies) -> Result<(), StoreError> {
-    let table = ledger.table();
-    let excluded = |column: Column| Expr::col((Alias::new("excluded"), column));
-    let stored = |column: Column| Expr::col((table.clone(), column));
-    let rows: Vec<(&CounterKey, &Counts)> = tallies.iter().collect();
-    for chunk in rows.chunks(crate::INSERT_CHUNK) {
-        let mut insert = Query::insert();
-        insert.into_table(table.clone()).columns([
-            Column::UnitId,
-            Column::Period,
-            Column::AccountKind,
-            Column::Created,
-            Column::Failed,
-        ]);
-        for (key, counts) in chunk {
-            insert.values_panic([
-                key.unit_id.into(),
-                key.period.clone().into(),
-                key.account_kind.clone().into(),
-                counts.created.into(),
-                counts.failed.into(),
-            ]);
+/// A unit moving in the tree, with its subtree, from one place to another.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SubtreeMove<'a> {
+    pub unit_id: Uuid,
+    pub from: &'a UnitPath,
+    pub to: &'a UnitPath,
+}
+
+impl SubtreeMove<'_> {
+    /// The units whose subtree changes, each with the sign of the change: the units above the old
+    /// place lose the moving subtree, those above the new place gain it. The unit's own counts, and
+    /// those of the units below it, stay.
+    pub(crate) fn ancestors(&self) -> Vec<(Uuid, i64)> {
+        let mut changed = Vec::new();
+        for (path, sign) in [(self.from, -1), (self.to, 1)] {
+            changed.extend(path.ids().filter(|id| *id != self.unit_id).map(|id| (id, sign)));
         }
-        insert.on_conflict(
-            OnConflict::columns([Column::UnitId, Column::Period, Column::AccountKind])
-                .value(Column::Created, stored(Column::Created).add(excluded(Column::Created)))
-                .value(Column::Failed, stored(Column::Failed).add(excluded(Column::Failed)))
-                .to_owned(),
-        );
-        db.execute(&insert).await?;
+        changed
     }
-    Ok(())
+}
+
+/// Moves a unit's subtree counts along with it in the tree.
+pub(crate) async fn move_subtree(db: &impl ConnectionTrait, moving: SubtreeMove<'_>) -> Result<(), StoreError> {
+    let select = Query::select()
+        .columns([Column::UnitId, Column::Period, Column::AccountKind, Column::Created, Column::Failed])
+        .from(Ledger::Subtree.table())
+        .and_where(Expr::col(Column::UnitId).eq(moving.unit_id))
+        .to_owned();
+    let rows = CountedRow::find_by_statement(db.get_database_backend().build(&select)).all(db).await?;
+    let ancestors = moving.ancestors();
+    let mut moved = Tallies::new();
+    for row in rows {
+        for &(ancestor, sign) in &ancestors {
+            let key =
+                CounterKey { unit_id: ancestor, period: row.period.clone(), account_kind: row.account_kind.clone() };
+            *moved.entry(key).or_default() += Counts { created: sign * row.created, failed: sign * row.failed };
+        }
+    }
+    Records::upsert(db, Ledger::Subtree, &moved).await
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -175,39 +181,6 @@ const RECOUNT: &str = "SELECT unit_id, period, account_kind, \
      CAST(SUM(CASE WHEN outcome = 'failed' THEN 1 ELSE 0 END) AS BIGINT) AS failed \
      FROM citizen_accounts WHERE voided_at IS NULL GROUP BY unit_id, period, account_kind";
 
-/// What the records say each ledger should hold, placed as [`add`] places them.
-async fn recount(db: &impl ConnectionTrait) -> Result<BTreeMap<Ledger, Tallies>, StoreError> {
-    let rows =
-        CountedRow::find_by_statement(Statement::from_string(db.get_database_backend(), RECOUNT)).all(db).await?;
-    let succession = Succession::load(db, rows.iter().map(|row| row.unit_id)).await?;
-    let mut own = Tallies::new();
-    for row in rows {
-        let period = Period::parse(&row.period)?;
-        let unit_id = succession.reporting_unit(row.unit_id, period);
-        *own.entry(CounterKey { unit_id, period: row.period, account_kind: row.account_kind }).or_default() +=
-            Counts { created: row.created, failed: row.failed };
-    }
-    let subtree = spread(db, &own).await?;
-    Ok(BTreeMap::from([(Ledger::Unit, own), (Ledger::Subtree, subtree)]))
-}
-
-/// What a ledger holds.
-async fn stored(db: &impl ConnectionTrait, ledger: Ledger) -> Result<Tallies, StoreError> {
-    let select = Query::select()
-        .columns([Column::UnitId, Column::Period, Column::AccountKind, Column::Created, Column::Failed])
-        .from(ledger.table())
-        .to_owned();
-    Ok(CountedRow::find_by_statement(db.get_database_backend().build(&select))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|row| {
-            let key = CounterKey { unit_id: row.unit_id, period: row.period, account_kind: row.account_kind };
-            (key, Counts { created: row.created, failed: row.failed })
-        })
-        .collect())
-}
-
 /// A key whose stored counts differ from the records'.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Difference {
@@ -219,25 +192,146 @@ pub struct Difference {
 
 /// Every key whose counters disagree with the records, by ledger and in key order.
 pub async fn differences(db: &impl ConnectionTrait) -> Result<Vec<Difference>, StoreError> {
+    Ok(disagreements::<Records>(db)
+        .await?
+        .into_iter()
+        .map(|(ledger, key, stored, recounted)| Difference { ledger, key, stored, recounted })
+        .collect())
+}
+
+/// Replaces every counter with a recount of the records; answers how many counter rows it wrote.
+pub async fn rebuild(db: &impl ConnectionTrait) -> Result<usize, StoreError> {
+    rebuild_ledgers::<Records>(db).await
+}
+
+/// Figures kept in a pair of ledgers (each unit's own and each unit's subtree's) in the transaction
+/// of every change to what they count, and recounted from it as a check.
+pub(crate) trait Ledgers {
+    type Key: Ord + Clone;
+    type Value: Copy + Default + PartialEq;
+
+    fn table(ledger: Ledger) -> Alias;
+
+    /// What the counted rows say each ledger should hold.
+    async fn recount(
+        db: &impl ConnectionTrait,
+    ) -> Result<BTreeMap<Ledger, BTreeMap<Self::Key, Self::Value>>, StoreError>;
+
+    /// What a ledger holds.
+    async fn stored(db: &impl ConnectionTrait, ledger: Ledger) -> Result<BTreeMap<Self::Key, Self::Value>, StoreError>;
+
+    /// Adds figures to a ledger, creating the rows it lacks.
+    async fn upsert(
+        db: &impl ConnectionTrait,
+        ledger: Ledger,
+        tallies: &BTreeMap<Self::Key, Self::Value>,
+    ) -> Result<(), StoreError>;
+}
+
+/// The citizen-account counters, counted from the records.
+struct Records;
+
+impl Ledgers for Records {
+    type Key = CounterKey;
+    type Value = Counts;
+
+    fn table(ledger: Ledger) -> Alias {
+        ledger.table()
+    }
+
+    /// Adds `tallies` to a ledger's stored counts, creating the rows it lacks.
+    async fn upsert(db: &impl ConnectionTrait, ledger: Ledger, tallies: &Tallies) -> Result<(), StoreError> {
+        let table = ledger.table();
+        let excluded = |column: Column| Expr::col((Alias::new("excluded"), column));
+        let stored = |column: Column| Expr::col((table.clone(), column));
+        let rows: Vec<(&CounterKey, &Counts)> = tallies.iter().collect();
+        for chunk in rows.chunks(crate::INSERT_CHUNK) {
+            let mut insert = Query::insert();
+            insert.into_table(table.clone()).columns([
+                Column::UnitId,
+                Column::Period,
+                Column::AccountKind,
+                Column::Created,
+                Column::Failed,
+            ]);
+            for (key, counts) in chunk {
+                insert.values_panic([
+                    key.unit_id.into(),
+                    key.period.clone().into(),
+                    key.account_kind.clone().into(),
+                    counts.created.into(),
+                    counts.failed.into(),
+                ]);
+            }
+            insert.on_conflict(
+                OnConflict::columns([Column::UnitId, Column::Period, Column::AccountKind])
+                    .value(Column::Created, stored(Column::Created).add(excluded(Column::Created)))
+                    .value(Column::Failed, stored(Column::Failed).add(excluded(Column::Failed)))
+                    .to_owned(),
+            );
+            db.execute(&insert).await?;
+        }
+        Ok(())
+    }
+
+    /// What the records say each ledger should hold, placed as [`add`] places them.
+    async fn recount(db: &impl ConnectionTrait) -> Result<BTreeMap<Ledger, Tallies>, StoreError> {
+        let rows =
+            CountedRow::find_by_statement(Statement::from_string(db.get_database_backend(), RECOUNT)).all(db).await?;
+        let succession = Succession::load(db, rows.iter().map(|row| row.unit_id)).await?;
+        let mut own = Tallies::new();
+        for row in rows {
+            let period = Period::parse(&row.period)?;
+            let unit_id = succession.reporting_unit(row.unit_id, period);
+            *own.entry(CounterKey { unit_id, period: row.period, account_kind: row.account_kind }).or_default() +=
+                Counts { created: row.created, failed: row.failed };
+        }
+        let subtree = spread(db, &own).await?;
+        Ok(BTreeMap::from([(Ledger::Unit, own), (Ledger::Subtree, subtree)]))
+    }
+
+    /// What a ledger holds.
+    async fn stored(db: &impl ConnectionTrait, ledger: Ledger) -> Result<Tallies, StoreError> {
+        let select = Query::select()
+            .columns([Column::UnitId, Column::Period, Column::AccountKind, Column::Created, Column::Failed])
+            .from(ledger.table())
+            .to_owned();
+        Ok(CountedRow::find_by_statement(db.get_database_backend().build(&select))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|row| {
+                let key = CounterKey { unit_id: row.unit_id, period: row.period, account_kind: row.account_kind };
+                (key, Counts { created: row.created, failed: row.failed })
+            })
+            .collect())
+    }
+}
+
+/// Every key whose stored figures disagree with a recount, with the stored and the recounted
+/// figures (a missing row counts as nothing), by ledger and in key order.
+pub(crate) async fn disagreements<L: Ledgers>(
+    db: &impl ConnectionTrait,
+) -> Result<Vec<(Ledger, L::Key, L::Value, L::Value)>, StoreError> {
     let mut differences = Vec::new();
-    for (ledger, recounted) in recount(db).await? {
-        let stored = stored(db, ledger).await?;
-        let keys: std::collections::BTreeSet<&CounterKey> = recounted.keys().chain(stored.keys()).collect();
+    for (ledger, recounted) in L::recount(db).await? {
+        let stored = L::stored(db, ledger).await?;
+        let keys: std::collections::BTreeSet<&L::Key> = recounted.keys().chain(stored.keys()).collect();
         differences.extend(keys.into_iter().filter_map(|key| {
-            let recounted = recounted.get(key).copied().unwrap_or_default();
-            let stored = stored.get(key).copied().unwrap_or_default();
-            (recounted != stored).then(|| Difference { ledger, key: key.clone(), stored, recounted })
+            let stored_value = stored.get(key).copied().unwrap_or_default();
+            let recounted_value = recounted.get(key).copied().unwrap_or_default();
+            (stored_value != recounted_value).then(|| (ledger, key.clone(), stored_value, recounted_value))
         }));
     }
     Ok(differences)
 }
 
-/// Replaces every counter with a recount of the records; answers how many counter rows it wrote.
-pub async fn rebuild(db: &impl ConnectionTrait) -> Result<usize, StoreError> {
+/// Replaces both ledgers with a recount; answers how many rows it wrote.
+pub(crate) async fn rebuild_ledgers<L: Ledgers>(db: &impl ConnectionTrait) -> Result<usize, StoreError> {
     let mut written = 0;
-    for (ledger, tallies) in recount(db).await? {
-        db.execute(&Query::delete().from_table(ledger.table()).to_owned()).await?;
-        upsert(db, ledger, &tallies).await?;
+    for (ledger, tallies) in L::recount(db).await? {
+        db.execute(&Query::delete().from_table(L::table(ledger)).to_owned()).await?;
+        L::upsert(db, ledger, &tallies).await?;
         written += tallies.len();
     }
     Ok(written)

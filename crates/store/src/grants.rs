@@ -18,12 +18,12 @@ use crate::entity::grant::{self, Column, Entity};
 use crate::entity::official;
 use crate::pii::PiiKey;
 use crate::units::unit_ids_in;
-use crate::versioned;
 use crate::{Actor, Page, PageRequest, StoreError, officials, page, rosters};
+use crate::{standing, versioned};
 
 const ENTITY: &str = "grant";
 
-fn to_domain(model: grant::Model) -> Result<Grant, StoreError> {
+pub(crate) fn to_domain(model: grant::Model) -> Result<Grant, StoreError> {
     Ok(Grant {
         id: model.id,
         official_id: model.official_id,
@@ -83,18 +83,6 @@ pub async fn by_official_in(
         by_official.entry(grant.official_id).or_default().push(grant);
     }
     Ok(by_official)
-}
-
-/// The grants that let their official record citizen accounts at `at`: the test of
-/// `dvc_domain::grant::grant_for_recording` (`Grant::is_active_at`) written for the database, so that reports can
-/// count the officials it allows without loading every grant. The reports' tests compare both.
-pub(crate) fn recording_in_force_at(at: chrono::DateTime<chrono::Utc>) -> Condition {
-    let day = dvc_domain::time::vietnam_date(at);
-    Condition::all()
-        .add(Column::Function.eq(GrantFunction::CreateCitizenAccount.as_str()))
-        .add(Column::ValidFrom.lte(day))
-        .add(Condition::any().add(Column::ValidUntil.is_null()).add(Column::ValidUntil.gte(day)))
-        .add(Condition::any().add(Column::RevokedAt.is_null()).add(Column::RevokedAt.gt(at)))
 }
 
 /// The ids of the officials whose unit lies in `scope`, as a subquery.
@@ -176,7 +164,9 @@ pub async fn create(db: &impl ConnectionTrait, actor: &Actor, new: NewGrant) -> 
     if let Some(grant) = clash {
         return Err(StoreError::conflict("the official already holds this function for these days", Some(grant.id)));
     }
+    let standing = standing::before(db, vec![new.official_id]).await?;
     let model = new_model(Uuid::now_v7(), new, actor, crate::now()).insert(db).await?;
+    standing::settle(db, standing).await?;
     let grant = to_domain(model)?;
     let change = Change::created("grant.create", ENTITY, grant.id, snapshot(&grant))
         .in_unit(unit_of_official(db, grant.official_id).await?);
@@ -246,7 +236,9 @@ pub async fn revoke(
         .col_expr(Column::RevokedAt, Expr::value(now))
         .col_expr(Column::RevokedBy, Expr::value(actor.id))
         .col_expr(Column::RevokeReason, Expr::value(reason));
+    let standing = standing::before(db, vec![before.official_id]).await?;
     versioned::apply(db, update, id, before.version).await?;
+    standing::settle(db, standing).await?;
     let after = get(db, id).await?;
     let change = Change::update("grant.revoke", ENTITY, id, snapshot(&before), snapshot(&after))
         .in_unit(unit_of_official(db, after.official_id).await?);

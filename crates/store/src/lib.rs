@@ -22,6 +22,7 @@ pub mod report_snapshots;
 pub mod reports;
 pub mod rosters;
 mod search;
+pub mod standing;
 mod succession;
 pub mod support;
 pub mod throttle;
@@ -77,6 +78,7 @@ impl Store {
             None => Db::new(writes.clone()),
         };
         let writes = Db::new(writes);
+        standing::fill_if_missing(&writes).await?;
         Ok(Self { reads, writes, pii, committed: Arc::new(tokio::sync::watch::channel(0).0) })
     }
 
@@ -220,6 +222,13 @@ fn asks_for_tls(url: &str) -> bool {
 
 fn is_loopback(host: &str) -> bool {
     host == "localhost" || host.starts_with('/') || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The sum of `expr` over a group, as an integer on both databases (PostgreSQL sums integers as
+/// NUMERIC).
+pub(crate) fn sum(expr: impl Into<sea_orm::sea_query::Expr>) -> sea_orm::sea_query::Expr {
+    use sea_orm::sea_query::{Alias, Expr, Func};
+    Expr::from(Func::cast_as(Func::sum(expr.into()), Alias::new("BIGINT")))
 }
 
 /// A moment as the database stores it: microseconds, so that what is written reads back equal on

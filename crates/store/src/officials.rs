@@ -1,5 +1,7 @@
 //! Officials at the one-stop desks. Their ID and phone numbers are sealed here and nowhere else.
 
+use std::collections::{BTreeMap, HashMap};
+
 use dvc_domain::text::fold;
 use dvc_domain::{
     Email, IdNumber, NewOfficial, Official, OfficialChanges, PersonName, PhoneNumber, PortalAccount, Scope,
@@ -13,8 +15,8 @@ use crate::audit::{self, Change};
 use crate::entity::official::{self, Column, Entity};
 use crate::page::{self, KeyOrder};
 use crate::units::unit_ids_in;
-use crate::versioned;
 use crate::{Actor, Page, PageRequest, PiiKey, StoreError};
+use crate::{standing, versioned};
 
 const ENTITY: &str = "official";
 
@@ -171,7 +173,9 @@ pub async fn create(
 ) -> Result<Official, StoreError> {
     let id_number_hash = pii.fingerprint(new.id_number.as_str());
     check_id_number_free(db, &id_number_hash, None).await?;
-    let model = new_model(pii, Uuid::now_v7(), id_number_hash, new, crate::now())?.insert(db).await?;
+    let id = Uuid::now_v7();
+    let model = new_model(pii, id, id_number_hash, new, crate::now())?.insert(db).await?;
+    standing::settle(db, standing::Before::new_officials(vec![id])).await?;
     let official = to_domain(pii, model)?;
     let change = Change::created("official.create", ENTITY, official.id, snapshot(&official)).in_unit(official.unit_id);
     audit::record(db, actor, change).await?;
@@ -225,6 +229,48 @@ pub async fn update(
     finish_update(db, pii, actor, update, before, "official.update").await
 }
 
+/// Moves officials to other units (pairs of official and unit), each move a versioned, audited
+/// change as [`update`] makes it, in a few statements for all of them: a reorganisation moves tens
+/// of thousands at once.
+pub async fn move_to_units(
+    db: &impl ConnectionTrait,
+    pii: &PiiKey,
+    actor: &Actor,
+    moves: &[(Uuid, Uuid)],
+) -> Result<(), StoreError> {
+    let targets: HashMap<Uuid, Uuid> = moves.iter().copied().collect();
+    let ids: Vec<Uuid> = targets.keys().copied().collect();
+    let standing = standing::before(db, ids.clone()).await?;
+    let mut befores = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(crate::INSERT_CHUNK) {
+        befores.extend(Entity::find().filter(Column::Id.is_in(chunk.iter().copied())).all(db).await?);
+    }
+    let mut by_target: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
+    for (official, target) in &targets {
+        by_target.entry(*target).or_default().push(*official);
+    }
+    for (target, officials) in by_target {
+        for chunk in officials.chunks(crate::INSERT_CHUNK) {
+            versioned::bump(Entity::update_many())
+                .col_expr(Column::UnitId, Expr::value(target))
+                .filter(Column::Id.is_in(chunk.iter().copied()))
+                .exec(db)
+                .await?;
+        }
+    }
+    standing::settle(db, standing).await?;
+    let changes = befores
+        .into_iter()
+        .map(|model| {
+            let before = to_domain(pii, model)?;
+            let after = Official { unit_id: targets[&before.id], ..before.clone() };
+            let change = Change::update("official.update", ENTITY, before.id, snapshot(&before), snapshot(&after));
+            Ok(change.in_unit(after.unit_id))
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    audit::record_many(db, actor, changes).await
+}
+
 /// Deactivates an official with a reason, ending its grants; the record stays, as history.
 pub async fn deactivate(
     db: &impl ConnectionTrait,
@@ -259,7 +305,9 @@ async fn finish_update(
     before: Official,
     action: &str,
 ) -> Result<Official, StoreError> {
+    let standing = standing::before(db, vec![before.id]).await?;
     versioned::apply(db, update, before.id, before.version).await?;
+    standing::settle(db, standing).await?;
     let after = get(db, pii, before.id).await?;
     let change = Change::update(action, ENTITY, before.id, snapshot(&before), snapshot(&after)).in_unit(after.unit_id);
     audit::record(db, actor, change).await?;

@@ -207,6 +207,22 @@ pub async fn apply(
     actor: &Actor,
     rows: &[ConversionRow],
 ) -> Result<ReorganisationSummary, StoreError> {
+    let summary = apply_leaving_counters(db, actor, rows).await?;
+    if summary.units_closed > 0 {
+        // Records already made at a closing unit for months from the reform on now count at its
+        // successor, in the new tree: the counters are placed anew, in this same transaction.
+        crate::counters::rebuild(db).await?;
+    }
+    Ok(summary)
+}
+
+/// Applies the list as [`apply`] does but leaves the counters as they were, for a bulk load whose
+/// counters are recounted once at its end anyway.
+pub async fn apply_leaving_counters(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    rows: &[ConversionRow],
+) -> Result<ReorganisationSummary, StoreError> {
     let tree = Tree::load(db).await?;
     let plan = plan(&tree, rows)?;
     for chunk in plan.closed.chunks(crate::INSERT_CHUNK) {
@@ -226,11 +242,6 @@ pub async fn apply(
             successor_id: sea_orm::ActiveValue::Set(*successor_id),
         });
         unit_successor::Entity::insert_many(links).exec_without_returning(db).await?;
-    }
-    if !plan.closed.is_empty() {
-        // Records already made at a closing unit for months from the reform on now count at its
-        // successor, in the new tree: the counters are placed anew, in this same transaction.
-        crate::counters::rebuild(db).await?;
     }
     let mut changes: Vec<Change> = plan
         .created
@@ -271,14 +282,13 @@ pub async fn move_officials(
         .await?;
     let succession = crate::succession::Succession::load(db, closed).await?;
     let this_month = dvc_domain::Period::of(chrono::Utc::now());
-    let mut moved = 0;
-    for official in stranded {
-        let target = succession.reporting_unit(official.unit_id, this_month);
-        if target != official.unit_id {
-            let changes = dvc_domain::OfficialChanges { unit_id: Some(target), ..Default::default() };
-            crate::officials::update(db, pii, actor, official.id, None, changes).await?;
-            moved += 1;
-        }
-    }
-    Ok(moved)
+    let moves: Vec<(Uuid, Uuid)> = stranded
+        .iter()
+        .filter_map(|official| {
+            let target = succession.reporting_unit(official.unit_id, this_month);
+            (target != official.unit_id).then_some((official.id, target))
+        })
+        .collect();
+    crate::officials::move_to_units(db, pii, actor, &moves).await?;
+    Ok(moves.len())
 }

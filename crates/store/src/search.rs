@@ -5,7 +5,9 @@
 
 use dvc_domain::text::fold;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, LikeExpr, Query, SimpleExpr};
-use sea_orm::{ColumnTrait, DbBackend, EntityTrait};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait};
+
+use crate::StoreError;
 
 /// The escape character of the patterns built here.
 const ESCAPE: char = '\\';
@@ -21,7 +23,7 @@ pub(crate) fn name_contains<E: EntityTrait>(backend: DbBackend, id: E::Column, n
     let pattern = if escaped == folded { pattern } else { pattern.escape(ESCAPE) };
     match backend {
         DbBackend::Sqlite => {
-            let index = Alias::new(format!("{}_name_search", E::default().table_name()));
+            let index = Alias::new(index_table(E::default().table_name()));
             let matching = Query::select()
                 .column(Alias::new("id"))
                 .from(index)
@@ -31,6 +33,23 @@ pub(crate) fn name_contains<E: EntityTrait>(backend: DbBackend, id: E::Column, n
         }
         _ => name.like(pattern),
     }
+}
+
+/// SQLite's FTS5 trigram table beside `table`.
+fn index_table(table: &str) -> String {
+    format!("{table}_name_search")
+}
+
+/// Fills SQLite's trigram table of `table` anew from the table's rows, for a bulk load that wrote
+/// them without its triggers. PostgreSQL's trigram index is an index of the table: nothing to do.
+pub(crate) async fn refill(db: &impl ConnectionTrait, table: &str) -> Result<(), StoreError> {
+    if db.get_database_backend() == DbBackend::Sqlite {
+        let index = index_table(table);
+        db.execute_unprepared(&format!("DELETE FROM {index}")).await?;
+        db.execute_unprepared(&format!("INSERT INTO {index} (id, name_folded) SELECT id, name_folded FROM {table}"))
+            .await?;
+    }
+    Ok(())
 }
 
 /// `text` with the pattern characters of LIKE escaped, so that it matches only itself.

@@ -10,6 +10,7 @@ pub mod grant;
 pub mod idempotency_key;
 pub mod login_attempt;
 pub mod official;
+pub mod official_standing;
 pub mod report_snapshot;
 pub mod roster;
 pub mod roster_entry;

@@ -1,29 +1,18 @@
 //! The monthly report: each row's records of the month from the subtree counters, and its
-//! officials as they stood at the month's end.
+//! officials as they stood at the month's end from the officials' standing.
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
-use dvc_domain::report::{MonthlyReport, MonthlyRow, ReportUnit, Tally, UnitFigures, roll_up, tree_order};
-use dvc_domain::{AccountKind, Period, PortalAccount, Scope, UnitPath};
-use sea_orm::sea_query::{Alias, Expr, Func, Query};
+use dvc_domain::report::{MonthlyReport, MonthlyRow, ReportUnit, Tally, UnitFigures, tree_order};
+use dvc_domain::{AccountKind, Period, Scope, UnitPath};
+use sea_orm::sea_query::{Alias, Expr, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult, QueryFilter};
 use uuid::Uuid;
 
 use crate::StoreError;
 use crate::counters::Ledger;
-use crate::entity::{citizen_account_counter as counter, grant, official, unit};
+use crate::entity::{citizen_account_counter as counter, unit};
 use crate::units::subtree_condition;
-
-/// Sums come back as NUMERIC on PostgreSQL; the cast makes them integers on both databases.
-fn total(expr: Expr) -> Expr {
-    Expr::from(Func::cast_as(Func::sum(expr), Alias::new("BIGINT")))
-}
-
-/// How many rows satisfy `condition`.
-fn count_where(condition: Condition) -> Expr {
-    total(Expr::case(condition, 1).finally(0).into())
-}
 
 #[derive(Debug, FromQueryResult)]
 struct RollupSums {
@@ -43,16 +32,14 @@ async fn record_figures(
     figures: &mut HashMap<Uuid, UnitFigures>,
 ) -> Result<(), StoreError> {
     let in_period = |column: counter::Column| {
-        total(
-            Expr::case(Expr::col(counter::Column::Period).eq(period.to_string()), Expr::col(column)).finally(0).into(),
-        )
+        crate::sum(Expr::case(Expr::col(counter::Column::Period).eq(period.to_string()), Expr::col(column)).finally(0))
     };
     for chunk in rows.chunks(crate::INSERT_CHUNK) {
         let select = Query::select()
             .columns([counter::Column::UnitId, counter::Column::AccountKind])
             .expr_as(in_period(counter::Column::Created), Alias::new("created"))
             .expr_as(in_period(counter::Column::Failed), Alias::new("failed"))
-            .expr_as(total(Expr::col(counter::Column::Created)), Alias::new("created_cumulative"))
+            .expr_as(crate::sum(Expr::col(counter::Column::Created)), Alias::new("created_cumulative"))
             .from(Ledger::Subtree.table())
             .and_where(Expr::col(counter::Column::UnitId).is_in(chunk.iter().copied()))
             .and_where(Expr::col(counter::Column::Period).lte(period.to_string()))
@@ -71,68 +58,19 @@ async fn record_figures(
     Ok(())
 }
 
-#[derive(Debug, FromQueryResult)]
-struct DeskCounts {
-    path: String,
-    officials: i64,
-    officials_active: i64,
-    officials_with_portal_account: i64,
-    officials_granted: i64,
-}
-
-/// Each unit's officials as they stood at `at`, counted by the database a unit at a time and
-/// added to every row on the unit's path.
+/// Each row unit's officials as they stood at the end of `period`, from the officials' standing.
 async fn official_figures(
     db: &impl ConnectionTrait,
-    scope: &Scope,
-    rows: &[&ReportUnit],
-    at: DateTime<Utc>,
+    rows: &[Uuid],
+    period: Period,
     figures: &mut HashMap<Uuid, UnitFigures>,
 ) -> Result<(), StoreError> {
-    let active = Condition::all()
-        .add(Condition::any().add(official::Column::Active.eq(true)).add(official::Column::DeactivatedAt.gt(at)));
-    let opened = Condition::all().add(official::Column::PortalAccount.ne(PortalAccount::None.as_str())).add(
-        Condition::any()
-            .add(official::Column::PortalAccountAt.is_null())
-            .add(official::Column::PortalAccountAt.lte(at)),
-    );
-    let granted = Query::select()
-        .column(grant::Column::OfficialId)
-        .from(grant::Entity)
-        .cond_where(crate::grants::recording_in_force_at(at))
-        .to_owned();
-    let official_id = || Expr::col((official::Entity, official::Column::Id));
-    let select = Query::select()
-        .column((unit::Entity, unit::Column::Path))
-        .expr_as(official_id().count(), Alias::new("officials"))
-        .expr_as(count_where(active.clone()), Alias::new("officials_active"))
-        .expr_as(count_where(active.clone().add(opened)), Alias::new("officials_with_portal_account"))
-        .expr_as(count_where(active.clone().add(official_id().in_subquery(granted))), Alias::new("officials_granted"))
-        .from(official::Entity)
-        .inner_join(
-            unit::Entity,
-            Expr::col((unit::Entity, unit::Column::Id)).equals((official::Entity, official::Column::UnitId)),
-        )
-        .cond_where(subtree_condition(unit::Column::Path, scope))
-        .and_where(Expr::col((official::Entity, official::Column::CreatedAt)).lte(at))
-        .group_by_col((unit::Entity, unit::Column::Path))
-        .to_owned();
-    let desks = DeskCounts::find_by_statement(db.get_database_backend().build(&select)).all(db).await?;
-    let own = desks
-        .into_iter()
-        .map(|desk| {
-            let figures = UnitFigures {
-                officials: desk.officials,
-                officials_active: desk.officials_active,
-                officials_with_portal_account: desk.officials_with_portal_account,
-                officials_granted: desk.officials_granted,
-                ..UnitFigures::default()
-            };
-            Ok((UnitPath::parse(&desk.path)?, figures))
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
-    for (id, total) in roll_up(rows, own.iter().map(|(path, figures)| (path, figures))) {
-        figures.entry(id).or_default().add(&total);
+    for (unit_id, standing) in crate::standing::subtree_standings(db, rows, period).await? {
+        let row = figures.entry(unit_id).or_default();
+        row.officials += standing.officials;
+        row.officials_active += standing.active;
+        row.officials_with_portal_account += standing.with_portal_account;
+        row.officials_granted += standing.granted;
     }
     Ok(())
 }
@@ -164,8 +102,8 @@ async fn row_units(
 }
 
 /// The monthly report of `root_id` (or of the whole country) for `period`, rows down to `depth`
-/// levels below it. Officials are counted as they stood at the end of the period (or now, for the
-/// current one).
+/// levels below it. Officials are counted as they stand at the end of the period (for the current
+/// one: as far as is known now, such as a grant that ends before the month does).
 pub async fn monthly(
     db: &impl ConnectionTrait,
     root_id: Option<Uuid>,
@@ -180,11 +118,7 @@ pub async fn monthly(
     let ids: Vec<Uuid> = units.iter().map(|unit| unit.id).collect();
     let mut figures: HashMap<Uuid, UnitFigures> = HashMap::new();
     record_figures(db, &ids, period, &mut figures).await?;
-    let now = Utc::now();
-    let at = if period.end() > now { now } else { period.end() - chrono::TimeDelta::microseconds(1) };
-    let scope = root.map_or(Scope::All, Scope::Subtree);
-    let refs: Vec<&ReportUnit> = units.iter().collect();
-    official_figures(db, &scope, &refs, at, &mut figures).await?;
+    official_figures(db, &ids, period, &mut figures).await?;
     let rows = units
         .into_iter()
         .map(|unit| {

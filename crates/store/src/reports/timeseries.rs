@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use dvc_domain::Period;
 use dvc_domain::report::{SeriesPoint, Tally};
-use sea_orm::sea_query::{Alias, Expr, Func, Query};
+use sea_orm::sea_query::{Alias, Expr, Query};
 use sea_orm::{ConnectionTrait, ExprTrait, FromQueryResult};
 use uuid::Uuid;
 
@@ -30,7 +30,7 @@ pub async fn timeseries(
     to: Period,
 ) -> Result<Vec<SeriesPoint>, StoreError> {
     let rows = RowUnits::load(db, root_id).await?;
-    let total = |column: counter::Column| Expr::from(Func::cast_as(Func::sum(Expr::col(column)), Alias::new("BIGINT")));
+    let total = |column: counter::Column| crate::sum(Expr::col(column));
     let mut tallies: HashMap<(String, Uuid), Tally> = HashMap::new();
     let ids: Vec<Uuid> = rows.rows.iter().map(|row| row.id).collect();
     for chunk in ids.chunks(crate::INSERT_CHUNK) {

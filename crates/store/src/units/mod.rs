@@ -345,6 +345,10 @@ pub async fn update(
         }
         path = path_under(parent.as_ref(), id)?;
         move_descendants(db, &before.path, &path).await?;
+        // The units above it no longer count its subtree; those above it now do.
+        let moving = crate::counters::SubtreeMove { unit_id: id, from: &before.path, to: &path };
+        crate::counters::move_subtree(db, moving).await?;
+        crate::standing::move_subtree(db, moving).await?;
     }
     if code != before.code || validity != before.validity {
         check_code_free(db, &code, &validity, Some(id)).await?;
