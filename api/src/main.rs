@@ -373,11 +373,18 @@ async fn check_counters(settings: &Settings) -> anyhow::Result<()> {
             difference.recounted,
         );
     }
-    if differences.is_empty() && standings.is_empty() {
+    let totals = dvc_store::counters::to_date_differences(store.conn()).await?;
+    for difference in &totals {
+        eprintln!(
+            "accounts created to date of unit {} {}: stored {}; its subtree counters say {}",
+            difference.unit_id, difference.period, difference.stored, difference.summed,
+        );
+    }
+    if differences.is_empty() && standings.is_empty() && totals.is_empty() {
         eprintln!("the counters agree with the records and the officials");
         return Ok(());
     }
-    let count = differences.len() + standings.len();
+    let count = differences.len() + standings.len() + totals.len();
     eprintln!("{count} counters differ; `dvc-api rebuild-counters` recomputes them");
     std::process::exit(1);
 }

@@ -15,6 +15,7 @@ mod m20261129_000009_events_webhooks;
 mod m20261129_000010_counter_rollups;
 mod m20261129_000011_officials_id_number;
 mod m20261129_000012_official_standings;
+mod m20261129_000013_created_to_date;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000010_counter_rollups::Migration),
             Box::new(m20261129_000011_officials_id_number::Migration),
             Box::new(m20261129_000012_official_standings::Migration),
+            Box::new(m20261129_000013_created_to_date::Migration),
         ]
     }
 }

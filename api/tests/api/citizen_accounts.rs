@@ -471,6 +471,14 @@ async fn counters_move_with_every_record_and_void_and_can_be_checked_and_rebuilt
     assert!(rebuilt, "{said}");
     assert_eq!(counters(&app).await, expected);
     assert!(cli(&app, "check-counters").0);
+
+    let db = Database::connect(&app.database_url).await.unwrap();
+    db.execute_unprepared("UPDATE citizen_account_to_date SET created_to_date = created_to_date + 2").await.unwrap();
+    db.close().await.unwrap();
+    let (agree, said) = cli(&app, "check-counters");
+    assert!(!agree && said.contains("accounts created to date"), "{said}");
+    assert!(cli(&app, "rebuild-counters").0);
+    assert!(cli(&app, "check-counters").0);
 }
 
 /// A whole day at a desk, run against a server process logging at debug level: no ID or phone

@@ -3,8 +3,8 @@
 //! depends on it.
 
 use sea_orm::{
-    ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult, QueryResult, Statement,
-    TransactionTrait,
+    AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult, IsolationLevel,
+    QueryResult, Statement, TransactionTrait,
 };
 
 use crate::StoreError;
@@ -30,6 +30,20 @@ impl Db {
     /// The database library's connection, for the store's own work that needs the pool itself.
     pub(crate) fn inner(&self) -> &DatabaseConnection {
         &self.0
+    }
+
+    /// A read-only transaction on one connection over one snapshot, for a read of several
+    /// statements that must agree with each other, such as a report: every statement sees the
+    /// same committed state, and the connection is checked out once. (SQLite reads a transaction
+    /// from one snapshot on its own and takes no such settings.)
+    pub async fn snapshot(&self) -> Result<Tx, StoreError> {
+        let tx = match self.0.get_database_backend() {
+            DbBackend::Postgres => {
+                self.0.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?
+            }
+            _ => self.0.begin().await?,
+        };
+        Ok(Handle(tx))
     }
 
     pub(crate) async fn close(self) -> Result<(), StoreError> {

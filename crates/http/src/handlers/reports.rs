@@ -227,15 +227,16 @@ pub async fn get_monthly_report(
     let format = Format::negotiate(&req, query.format.as_deref())?;
     let period = parse_period("period", &query.period)?;
     let depth = parse_depth(query.depth.as_deref())?;
-    let db = state.store.conn();
+    let db = state.store.conn().snapshot().await?;
     let root = match (query.unit_id, principal.unit_id) {
         (None, None) => {
             principal.authorize_unscoped(Action::ReadReport)?;
             None
         }
-        (asked, _) => Some(report_unit(db, &principal, asked).await?.0),
+        (asked, _) => Some(report_unit(&db, &principal, asked).await?.0),
     };
-    let report = reports::monthly(db, root, period, depth).await?;
+    let report = reports::monthly(&db, root, period, depth).await?;
+    db.commit().await?;
     render_monthly(&report, format)
 }
 

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use dvc_domain::report::{MonthlyReport, MonthlyRow, ReportUnit, Tally, UnitFigures, tree_order};
 use dvc_domain::{AccountKind, Period, Scope, UnitPath};
-use sea_orm::sea_query::{Alias, Expr, Query};
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult, QueryFilter};
 use uuid::Uuid;
 
@@ -15,45 +15,44 @@ use crate::entity::{citizen_account_counter as counter, unit};
 use crate::units::subtree_condition;
 
 #[derive(Debug, FromQueryResult)]
-struct RollupSums {
+struct MonthCounts {
     unit_id: Uuid,
     account_kind: String,
     created: i64,
     failed: i64,
-    created_cumulative: i64,
 }
 
-/// Each row unit's whole-subtree counts in `period` and its accounts created up to the end of it,
-/// by kind: a few counter rows per report row, whatever the size of the subtree.
+/// Each row unit's whole-subtree counts in `period` by kind, and its accounts created up to the end
+/// of it: one counter row per row unit and kind for each, whatever the size of the subtree and the
+/// length of the drive.
 async fn record_figures(
     db: &impl ConnectionTrait,
     rows: &[Uuid],
     period: Period,
     figures: &mut HashMap<Uuid, UnitFigures>,
 ) -> Result<(), StoreError> {
-    let in_period = |column: counter::Column| {
-        crate::sum(Expr::case(Expr::col(counter::Column::Period).eq(period.to_string()), Expr::col(column)).finally(0))
-    };
     for chunk in rows.chunks(crate::INSERT_CHUNK) {
         let select = Query::select()
-            .columns([counter::Column::UnitId, counter::Column::AccountKind])
-            .expr_as(in_period(counter::Column::Created), Alias::new("created"))
-            .expr_as(in_period(counter::Column::Failed), Alias::new("failed"))
-            .expr_as(crate::sum(Expr::col(counter::Column::Created)), Alias::new("created_cumulative"))
+            .columns([
+                counter::Column::UnitId,
+                counter::Column::AccountKind,
+                counter::Column::Created,
+                counter::Column::Failed,
+            ])
             .from(Ledger::Subtree.table())
             .and_where(Expr::col(counter::Column::UnitId).is_in(chunk.iter().copied()))
-            .and_where(Expr::col(counter::Column::Period).lte(period.to_string()))
-            .group_by_columns([counter::Column::UnitId, counter::Column::AccountKind])
+            .and_where(Expr::col(counter::Column::Period).eq(period.to_string()))
             .to_owned();
-        let sums = RollupSums::find_by_statement(db.get_database_backend().build(&select)).all(db).await?;
-        for sums in sums {
-            let Some(kind) = AccountKind::parse(&sums.account_kind) else {
-                return Err(StoreError::Corrupt(format!("counter account kind {}", sums.account_kind)));
+        for counts in MonthCounts::find_by_statement(db.get_database_backend().build(&select)).all(db).await? {
+            let Some(kind) = AccountKind::parse(&counts.account_kind) else {
+                return Err(StoreError::Corrupt(format!("counter account kind {}", counts.account_kind)));
             };
-            let row = figures.entry(sums.unit_id).or_default();
-            *row.by_kind.entry(kind.as_str()).or_default() += Tally { created: sums.created, failed: sums.failed };
-            row.created_cumulative += sums.created_cumulative;
+            let row = figures.entry(counts.unit_id).or_default();
+            *row.by_kind.entry(kind.as_str()).or_default() += Tally { created: counts.created, failed: counts.failed };
         }
+    }
+    for (unit_id, created) in crate::counters::created_to_date(db, rows, period).await? {
+        figures.entry(unit_id).or_default().created_cumulative += created;
     }
     Ok(())
 }

@@ -13,6 +13,11 @@ use crate::StoreError;
 use crate::entity::citizen_account_counter::Column;
 use crate::succession::Succession;
 
+mod to_date;
+
+pub(crate) use to_date::created_to_date;
+pub use to_date::{Difference as ToDateDifference, differences as to_date_differences};
+
 /// Where a record counts: its unit, its month in Vietnam and its kind.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct CounterKey {
@@ -166,6 +171,41 @@ pub(crate) async fn move_subtree(db: &impl ConnectionTrait, moving: SubtreeMove<
     Records::upsert(db, Ledger::Subtree, &moved).await
 }
 
+/// Adds `tallies` to a ledger's created and failed counts, creating the rows it lacks.
+async fn add_counts(db: &impl ConnectionTrait, ledger: Ledger, tallies: &Tallies) -> Result<(), StoreError> {
+    let table = ledger.table();
+    let excluded = |column: Column| Expr::col((Alias::new("excluded"), column));
+    let stored = |column: Column| Expr::col((table.clone(), column));
+    let rows: Vec<(&CounterKey, &Counts)> = tallies.iter().collect();
+    for chunk in rows.chunks(crate::INSERT_CHUNK) {
+        let mut insert = Query::insert();
+        insert.into_table(table.clone()).columns([
+            Column::UnitId,
+            Column::Period,
+            Column::AccountKind,
+            Column::Created,
+            Column::Failed,
+        ]);
+        for (key, counts) in chunk {
+            insert.values_panic([
+                key.unit_id.into(),
+                key.period.clone().into(),
+                key.account_kind.clone().into(),
+                counts.created.into(),
+                counts.failed.into(),
+            ]);
+        }
+        insert.on_conflict(
+            OnConflict::columns([Column::UnitId, Column::Period, Column::AccountKind])
+                .value(Column::Created, stored(Column::Created).add(excluded(Column::Created)))
+                .value(Column::Failed, stored(Column::Failed).add(excluded(Column::Failed)))
+                .to_owned(),
+        );
+        db.execute(&insert).await?;
+    }
+    Ok(())
+}
+
 #[derive(Debug, FromQueryResult)]
 struct CountedRow {
     unit_id: Uuid,
@@ -226,6 +266,15 @@ pub(crate) trait Ledgers {
         ledger: Ledger,
         tallies: &BTreeMap<Self::Key, Self::Value>,
     ) -> Result<(), StoreError>;
+
+    /// Writes a recount into an emptied ledger.
+    async fn refill(
+        db: &impl ConnectionTrait,
+        ledger: Ledger,
+        tallies: &BTreeMap<Self::Key, Self::Value>,
+    ) -> Result<(), StoreError> {
+        Self::upsert(db, ledger, tallies).await
+    }
 }
 
 /// The citizen-account counters, counted from the records.
@@ -241,35 +290,19 @@ impl Ledgers for Records {
 
     /// Adds `tallies` to a ledger's stored counts, creating the rows it lacks.
     async fn upsert(db: &impl ConnectionTrait, ledger: Ledger, tallies: &Tallies) -> Result<(), StoreError> {
-        let table = ledger.table();
-        let excluded = |column: Column| Expr::col((Alias::new("excluded"), column));
-        let stored = |column: Column| Expr::col((table.clone(), column));
-        let rows: Vec<(&CounterKey, &Counts)> = tallies.iter().collect();
-        for chunk in rows.chunks(crate::INSERT_CHUNK) {
-            let mut insert = Query::insert();
-            insert.into_table(table.clone()).columns([
-                Column::UnitId,
-                Column::Period,
-                Column::AccountKind,
-                Column::Created,
-                Column::Failed,
-            ]);
-            for (key, counts) in chunk {
-                insert.values_panic([
-                    key.unit_id.into(),
-                    key.period.clone().into(),
-                    key.account_kind.clone().into(),
-                    counts.created.into(),
-                    counts.failed.into(),
-                ]);
-            }
-            insert.on_conflict(
-                OnConflict::columns([Column::UnitId, Column::Period, Column::AccountKind])
-                    .value(Column::Created, stored(Column::Created).add(excluded(Column::Created)))
-                    .value(Column::Failed, stored(Column::Failed).add(excluded(Column::Failed)))
-                    .to_owned(),
-            );
-            db.execute(&insert).await?;
+        add_counts(db, ledger, tallies).await?;
+        if ledger == Ledger::Subtree {
+            to_date::add(db, tallies).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes a recount into an emptied ledger: the subtree's totals to date are computed once,
+    /// after every row is in, instead of month by month.
+    async fn refill(db: &impl ConnectionTrait, ledger: Ledger, tallies: &Tallies) -> Result<(), StoreError> {
+        add_counts(db, ledger, tallies).await?;
+        if ledger == Ledger::Subtree {
+            to_date::fill(db).await?;
         }
         Ok(())
     }
@@ -316,14 +349,29 @@ pub(crate) async fn disagreements<L: Ledgers>(
     let mut differences = Vec::new();
     for (ledger, recounted) in L::recount(db).await? {
         let stored = L::stored(db, ledger).await?;
-        let keys: std::collections::BTreeSet<&L::Key> = recounted.keys().chain(stored.keys()).collect();
-        differences.extend(keys.into_iter().filter_map(|key| {
-            let stored_value = stored.get(key).copied().unwrap_or_default();
-            let recounted_value = recounted.get(key).copied().unwrap_or_default();
-            (stored_value != recounted_value).then(|| (ledger, key.clone(), stored_value, recounted_value))
-        }));
+        differences.extend(
+            disagreements_between(&stored, &recounted)
+                .into_iter()
+                .map(|(key, stored, recounted)| (ledger, key, stored, recounted)),
+        );
     }
     Ok(differences)
+}
+
+/// The keys where `stored` and `recounted` differ, with both values (a missing key counts as the
+/// default), in key order.
+fn disagreements_between<K: Ord + Clone, V: Copy + Default + PartialEq>(
+    stored: &BTreeMap<K, V>,
+    recounted: &BTreeMap<K, V>,
+) -> Vec<(K, V, V)> {
+    let keys: std::collections::BTreeSet<&K> = recounted.keys().chain(stored.keys()).collect();
+    keys.into_iter()
+        .filter_map(|key| {
+            let stored_value = stored.get(key).copied().unwrap_or_default();
+            let recounted_value = recounted.get(key).copied().unwrap_or_default();
+            (stored_value != recounted_value).then(|| (key.clone(), stored_value, recounted_value))
+        })
+        .collect()
 }
 
 /// Replaces both ledgers with a recount; answers how many rows it wrote.
@@ -331,7 +379,7 @@ pub(crate) async fn rebuild_ledgers<L: Ledgers>(db: &impl ConnectionTrait) -> Re
     let mut written = 0;
     for (ledger, tallies) in L::recount(db).await? {
         db.execute(&Query::delete().from_table(L::table(ledger)).to_owned()).await?;
-        L::upsert(db, ledger, &tallies).await?;
+        L::refill(db, ledger, &tallies).await?;
         written += tallies.len();
     }
     Ok(written)
