@@ -16,6 +16,7 @@ mod m20261129_000010_counter_rollups;
 mod m20261129_000011_officials_id_number;
 mod m20261129_000012_official_standings;
 mod m20261129_000013_created_to_date;
+mod m20261129_000014_units_level;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000011_officials_id_number::Migration),
             Box::new(m20261129_000012_official_standings::Migration),
             Box::new(m20261129_000013_created_to_date::Migration),
+            Box::new(m20261129_000014_units_level::Migration),
         ]
     }
 }

@@ -450,7 +450,7 @@ async fn the_counters_of_an_older_database_are_filled_as_the_writes_do() {
     }
     assert_eq!(before[2][0]["officials_granted"], 2);
     let db = sea_orm::Database::connect(&app.database_url).await.unwrap();
-    let applied_after_the_rollups = 3;
+    let applied_after_the_rollups = 4;
     Migrator::down(&db, Some(applied_after_the_rollups + 1)).await.unwrap();
     Migrator::up(&db, None).await.unwrap();
     db.close().await.unwrap();
