@@ -297,18 +297,27 @@ impl Ledgers for Officials {
 /// the ledgers existed). Several processes may open the database at once: the first to lock the
 /// ledger fills it, the others find it filled.
 pub(crate) async fn fill_if_missing(db: &crate::Db) -> Result<(), StoreError> {
+    // Every recorded official has a standing, so officials without any row mean a ledger that was
+    // never filled. Looked at first without a lock: a filled ledger is the usual case.
+    if !missing(db).await? {
+        return Ok(());
+    }
     let tx = db.begin().await?;
     if tx.get_database_backend() == sea_orm::DbBackend::Postgres {
         tx.execute_unprepared("LOCK TABLE official_standings IN SHARE ROW EXCLUSIVE MODE").await?;
     }
-    let filled = Query::select().column(Column::UnitId).from(table(Ledger::Unit)).limit(1).to_owned();
-    let staffed = official::Entity::find().filter(official::Column::Id.is_not_null()).one(&tx).await?.is_some();
-    let filled = tx.query_one(&filled).await?.is_some();
-    if staffed && !filled {
+    if missing(&tx).await? {
         crate::bulk::allow_long_statements(&tx).await?;
         let rows = rebuild(&tx).await?;
         tracing::info!(rows, "filled the officials' standing per unit and month");
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// Whether officials are recorded but the ledger holds nothing.
+async fn missing(db: &impl ConnectionTrait) -> Result<bool, StoreError> {
+    let filled = Query::select().column(Column::UnitId).from(table(Ledger::Unit)).limit(1).to_owned();
+    let staffed = official::Entity::find().one(db).await?.is_some();
+    Ok(staffed && db.query_one(&filled).await?.is_none())
 }
