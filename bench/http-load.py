@@ -176,13 +176,19 @@ def prepare(database_url):
     """The country's units, an admin, and a province's officials and records: by `dvc-api seed` when the
     binary has it, else through the API. Returns how the data was made."""
     env = server_env(database_url)
-    say("  importing the country's units")
-    run([BINARY, "import-units", os.path.join(ROOT, "data", "dvhc", "units-2025-01-04.csv")], env=env)
-    run([BINARY, "create-user", "--username", USERNAME, "--role", "admin"], env=env)
+    units = [BINARY, "import-units", os.path.join(ROOT, "data", "dvhc", "units-2025-01-04.csv")]
     if seed_available():
+        # The seed fills only an empty database; the other provinces' units come after it (the
+        # import leaves the seeded province's units as they are).
         say(f"  dvc-api seed --profile province --records {RECORDS}")
         run([BINARY, "seed", "--profile", "province", "--records", str(RECORDS)], env=env)
-        return f"`dvc-api seed --profile province --records {RECORDS}`"
+        say("  importing the country's units")
+        run(units, env=env)
+        run([BINARY, "create-user", "--username", USERNAME, "--role", "admin"], env=env)
+        return f"`dvc-api seed --profile province --records {RECORDS}`, then the country's units"
+    say("  importing the country's units")
+    run(units, env=env)
+    run([BINARY, "create-user", "--username", USERNAME, "--role", "admin"], env=env)
     process, api = start_server(database_url)
     try:
         seed_through_api(api)
