@@ -83,17 +83,25 @@ impl Application {
             }),
             tokio::spawn(dvc_http::run_deliveries(store.clone(), settings.webhooks.clone())),
         ];
-        let state = web::Data::new(AppState {
-            store,
+        let workers = std::thread::available_parallelism().map_or(1, usize::from);
+        let state = AppState {
+            store: store.clone(),
             tokens,
             metrics: Metrics::default(),
             delivery: settings.webhooks.clone(),
             hashing: settings.password_hashing.clone(),
-        });
-        let server = HttpServer::new(move || dvc_http::app(state.clone()))
-            .listen(listener)?
-            .shutdown_timeout(SHUTDOWN_SECONDS)
-            .run();
+        };
+        let stores = store.for_workers(workers).await?;
+        // Each worker takes the next store; a worker restarted after a panic shares one.
+        let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let server = HttpServer::new(move || {
+            let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % stores.len();
+            dvc_http::app(web::Data::new(AppState { store: stores[index].clone(), ..state.clone() }))
+        })
+        .workers(workers)
+        .listen(listener)?
+        .shutdown_timeout(SHUTDOWN_SECONDS)
+        .run();
         tracing::info!(address = %settings.listen, port, "listening");
         Ok(Self { port, server, background })
     }

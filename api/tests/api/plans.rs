@@ -46,3 +46,20 @@ async fn a_report_reads_the_subtree_counters_by_key() {
     );
     plan_names(&sql, &["citizen_account_rollups_pkey", "sqlite_autoindex_citizen_account_rollups_1"]).await;
 }
+
+/// A unit is read with its parent's and province's names and its successors in one statement,
+/// every join through an index: the province by the first segment of the unit's path.
+#[tokio::test]
+async fn a_unit_is_read_with_its_relations_through_indexes() {
+    let app = spawn_app().await;
+    let sql = format!(
+        "SELECT units.id, parent.name, province.name, unit_successors.successor_id FROM units \
+         LEFT JOIN units AS parent ON parent.id = units.parent_id \
+         LEFT JOIN units AS province ON province.path = SUBSTR(units.path, 1, 34) AND province.id <> units.id \
+         LEFT JOIN unit_successors ON unit_successors.unit_id = units.id \
+         WHERE units.id = '{ID}'"
+    );
+    let text = plan(&app, &sql, &["enable_seqscan", "enable_hashjoin", "enable_mergejoin"]).await;
+    assert!(text.contains("ux_units_path"), "{text}");
+    assert!(!text.contains("Seq Scan") && !text.contains("SCAN "), "{text}");
+}

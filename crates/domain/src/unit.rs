@@ -89,6 +89,10 @@ pub fn parse_category(raw: &str) -> Result<String, ParseError> {
 pub struct UnitPath(String);
 
 impl UnitPath {
+    /// The length of a root's path (`/`, 32 hex digits, `/`): every path below a root starts with
+    /// that many bytes of the root's own.
+    pub const ROOT_LEN: usize = 34;
+
     pub fn root(id: Uuid) -> Self {
         Self(format!("/{}/", id.simple()))
     }
@@ -275,6 +279,8 @@ mod tests {
         assert!(!province.is_within(&commune));
         assert!(commune.as_str() < province.upper_bound().as_str());
         assert!(district.as_str() >= province.as_str());
+        assert_eq!(province.as_str().len(), UnitPath::ROOT_LEN);
+        assert_eq!(&commune.as_str()[..UnitPath::ROOT_LEN], province.as_str());
         assert_eq!(UnitPath::parse(commune.as_str()), Ok(commune.clone()));
         assert!(UnitPath::parse("/x/").is_err());
     }

@@ -9,9 +9,20 @@ use utoipa::openapi::OpenApi;
 
 use crate::error::problem_response;
 
+/// The documented routes, matched segment by segment: the answer for a request no handler takes,
+/// and the route template that labels a request's metrics, without the router's regular
+/// expressions.
 #[derive(Debug, Default)]
 pub struct RouteTable {
-    routes: Vec<(Vec<String>, Vec<String>)>,
+    routes: Vec<Route>,
+}
+
+#[derive(Debug)]
+struct Route {
+    /// As the OpenAPI document writes it: `/api/v1/units/{id}`.
+    template: String,
+    segments: Vec<String>,
+    methods: Vec<String>,
 }
 
 impl RouteTable {
@@ -21,7 +32,6 @@ impl RouteTable {
             .paths
             .iter()
             .map(|(path, item)| {
-                let segments = path.split('/').map(str::to_owned).collect();
                 let methods = [
                     ("GET", item.get.is_some()),
                     ("POST", item.post.is_some()),
@@ -33,27 +43,40 @@ impl RouteTable {
                 .filter(|(_, present)| *present)
                 .map(|(method, _)| method.to_owned())
                 .collect();
-                (segments, methods)
+                Route::new(path, methods)
             })
             .collect();
         Self { routes }
     }
 
-    /// The methods the path answers to, if any route matches it. A literal route (`/rosters/import`)
+    /// The routes the path matches that outrank the others: a literal route (`/rosters/import`)
     /// outranks a templated one (`/rosters/{id}`), as the router ranks them.
-    fn allowed(&self, path: &str) -> Vec<String> {
+    fn matching(&self, path: &str) -> Vec<&Route> {
         let segments: Vec<&str> = path.split('/').collect();
-        let matching: Vec<_> =
-            self.routes.iter().filter(|(template, _)| template_matches(template, &segments)).collect();
-        let most_literal = matching.iter().map(|(template, _)| literal_count(template)).max();
-        let mut allowed: Vec<String> = matching
-            .into_iter()
-            .filter(|(template, _)| Some(literal_count(template)) == most_literal)
-            .flat_map(|(_, methods)| methods.iter().cloned())
-            .collect();
+        let matching: Vec<&Route> =
+            self.routes.iter().filter(|route| template_matches(&route.segments, &segments)).collect();
+        let most_literal = matching.iter().map(|route| literal_count(&route.segments)).max();
+        matching.into_iter().filter(|route| Some(literal_count(&route.segments)) == most_literal).collect()
+    }
+
+    /// The methods the path answers to, if any route matches it.
+    fn allowed(&self, path: &str) -> Vec<String> {
+        let mut allowed: Vec<String> =
+            self.matching(path).into_iter().flat_map(|route| route.methods.iter().cloned()).collect();
         allowed.sort();
         allowed.dedup();
         allowed
+    }
+
+    /// The template of the documented route the path matches, if any.
+    pub fn template(&self, path: &str) -> Option<&str> {
+        self.matching(path).first().map(|route| route.template.as_str())
+    }
+}
+
+impl Route {
+    fn new(template: &str, methods: Vec<String>) -> Self {
+        Self { template: template.to_owned(), segments: template.split('/').map(str::to_owned).collect(), methods }
     }
 }
 
@@ -95,14 +118,20 @@ mod tests {
     use super::*;
 
     fn table() -> RouteTable {
-        let segments = |path: &str| path.split('/').map(str::to_owned).collect::<Vec<_>>();
         RouteTable {
             routes: vec![
-                (segments("/api/v1/units"), vec!["GET".into(), "POST".into()]),
-                (segments("/api/v1/units/{id}"), vec!["GET".into(), "PATCH".into(), "DELETE".into()]),
-                (segments("/api/v1/units/import"), vec!["POST".into()]),
+                Route::new("/api/v1/units", vec!["GET".into(), "POST".into()]),
+                Route::new("/api/v1/units/{id}", vec!["GET".into(), "PATCH".into(), "DELETE".into()]),
+                Route::new("/api/v1/units/import", vec!["POST".into()]),
             ],
         }
+    }
+
+    #[test]
+    fn finds_the_template_of_a_path() {
+        assert_eq!(table().template("/api/v1/units/abc"), Some("/api/v1/units/{id}"));
+        assert_eq!(table().template("/api/v1/units/import"), Some("/api/v1/units/import"));
+        assert_eq!(table().template("/docs/index.html"), None);
     }
 
     #[test]

@@ -14,6 +14,8 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, web};
 use tracing_actix_web::RequestId;
 
+use crate::fallback::RouteTable;
+
 /// Upper bounds of the latency histogram, in seconds.
 const BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
 
@@ -84,7 +86,13 @@ pub async fn record(
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let method = req.method().to_string();
     // The route template, not the path: ids in paths would make every request a series of its own.
-    let route = req.match_pattern().map_or_else(|| "unmatched".to_owned(), |pattern| template(&pattern));
+    // The documented routes are looked up segment by segment; only the few others (the Swagger UI)
+    // go through the router's patterns.
+    let documented = req.app_data::<web::Data<RouteTable>>().and_then(|routes| routes.template(req.path()));
+    let route = match documented {
+        Some(route) => route.to_owned(),
+        None => req.match_pattern().map_or_else(|| "unmatched".to_owned(), |pattern| template(&pattern)),
+    };
     let response = next.call(req).await?;
     if let Some(metrics) = metrics {
         metrics.observe(&method, &route, response.status().as_u16(), started.elapsed().as_secs_f64());

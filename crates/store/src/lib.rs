@@ -55,6 +55,8 @@ pub struct Store {
     pii: PiiKey,
     /// Moves on whenever events may have committed, for the readers that wait for them.
     committed: Arc<tokio::sync::watch::Sender<u64>>,
+    /// Where the database is, for the pools of [`Store::for_workers`].
+    url: Arc<str>,
 }
 
 /// Rows per multi-row INSERT: well under the bind-parameter limits of SQLite (32,766) and
@@ -64,6 +66,12 @@ pub(crate) const INSERT_CHUNK: usize = 500;
 /// How long one statement may run before the database cancels it, so that no request holds a
 /// connection indefinitely.
 const STATEMENT_TIMEOUT: &str = "30s";
+
+/// The PostgreSQL connections of a process's pool, which a server divides among its workers.
+const POSTGRES_CONNECTIONS: u32 = 16;
+
+/// How long a pooled connection may sit idle before a checkout pings it first.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(30);
 
 impl Store {
     /// Connects to `url` (`sqlite://…` or `postgres://…`, creating an SQLite file if it is missing),
@@ -79,7 +87,26 @@ impl Store {
         };
         let writes = Db::new(writes);
         standing::fill_if_missing(&writes).await?;
-        Ok(Self { reads, writes, pii, committed: Arc::new(tokio::sync::watch::channel(0).0) })
+        let committed = Arc::new(tokio::sync::watch::channel(0).0);
+        Ok(Self { reads, writes, pii, committed, url: Arc::from(url) })
+    }
+
+    /// One store for each of a server's `workers` threads. On PostgreSQL each has a pool of its
+    /// own whose connections open on first use, inside the worker that uses them: a connection
+    /// belongs to the runtime that opened it, so the worker's own connections answer it without a
+    /// hop through another thread, and they stop with it at a graceful shutdown while no other
+    /// worker can be handed one of them. SQLite's connections are threads of their own, shared.
+    pub async fn for_workers(&self, workers: usize) -> Result<Vec<Store>, StoreError> {
+        if self.reads.get_database_backend() != sea_orm::DbBackend::Postgres {
+            return Ok(vec![self.clone(); workers]);
+        }
+        let connections = POSTGRES_CONNECTIONS.div_ceil(u32::try_from(workers.max(1)).unwrap_or(u32::MAX)).max(1);
+        let mut stores = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let pool = Db::new(connect(&self.url, Pool::Worker(connections)).await?);
+            stores.push(Self { reads: pool.clone(), writes: pool, ..self.clone() });
+        }
+        Ok(stores)
     }
 
     /// A receiver that wakes when events may have committed: in this process (see
@@ -159,6 +186,8 @@ enum Pool {
     Writes,
     /// SQLite's readers.
     SqliteReads,
+    /// One server worker's PostgreSQL connections, at most this many, opened when first needed.
+    Worker(u32),
 }
 
 impl Pool {
@@ -174,11 +203,11 @@ impl Pool {
 async fn connect(url: &str, pool: Pool) -> Result<DatabaseConnection, StoreError> {
     let mut options = ConnectOptions::new(url.to_owned());
     let tls_asked = asks_for_tls(url);
-    // A checkout pings the connection first. It costs a round trip, but a connection opened by an
-    // actix worker belongs to that worker's runtime: during a graceful shutdown the idle workers
-    // stop first, and a request still running elsewhere must not be handed their connections.
     options
         .connect_timeout(Duration::from_secs(5))
+        // A ping on every checkout would double the round trips of a request; only a connection
+        // that sat idle long enough for the server or the network to have dropped it is pinged.
+        .test_before_acquire_if_idle_for(PING_AFTER_IDLE)
         .acquire_timeout(Duration::from_secs(5))
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(move |sqlite| {
@@ -206,12 +235,11 @@ async fn connect(url: &str, pool: Pool) -> Result<DatabaseConnection, StoreError
         // SQLite takes one writer at a time; a single pooled connection serialises writes in the
         // pool instead of failing them with SQLITE_BUSY, and keeps `:memory:` one database.
         Pool::Writes if url.starts_with("sqlite:") => options.max_connections(1),
-        // Every connection is opened up front by the pool's own task, on the runtime that opened
-        // the store, which lives until the process ends; one opened on demand inside an actix
-        // worker would belong to that worker's runtime and die with it at a graceful shutdown,
-        // under a request still running elsewhere.
-        Pool::Writes => options.max_connections(16).min_connections(16),
+        // The commands' and the background tasks' pool on PostgreSQL (the server's requests use
+        // their workers' pools).
+        Pool::Writes => options.max_connections(POSTGRES_CONNECTIONS),
         Pool::SqliteReads => options.max_connections(4).min_connections(1),
+        Pool::Worker(connections) => options.max_connections(connections).connect_lazy(true),
     };
     Ok(Database::connect(options).await?)
 }

@@ -46,12 +46,20 @@ where
     E: EntityTrait,
     C: ConnectionTrait,
 {
+    let limit = request.limit;
+    let page = window(select, id_column, request).all(db).await?;
+    Ok(finish(page, limit, |model| Cursor { key: None, id: id_of(model) }))
+}
+
+/// Narrows `select` to one page in id order and the first item past it, which tells whether a
+/// next page exists: the query of [`fetch`], for a caller that reads the page's rows its own way
+/// and then calls [`finish`].
+pub(crate) fn window<E: EntityTrait>(select: Select<E>, id_column: E::Column, request: PageRequest) -> Select<E> {
     let mut select = select.order_by_asc(id_column);
     if let Some(after) = &request.after {
         select = select.filter(id_column.gt(after.id));
     }
-    let page = read(db, select, request.limit).await?;
-    Ok(finish(page, request.limit, |model| Cursor { key: None, id: id_of(model) }))
+    select.limit(request.limit + 1)
 }
 
 /// How a list ordered by a text key reads its models: the key column, then the id to break ties.
@@ -96,7 +104,9 @@ async fn read<E: EntityTrait, C: ConnectionTrait>(
     Ok(select.limit(limit + 1).all(db).await?)
 }
 
-fn finish<M>(mut items: Vec<M>, limit: u64, cursor_of: impl Fn(&M) -> Cursor) -> Page<M> {
+/// The page of `items` read with one item past `limit`, and the cursor of the next page if that
+/// item exists.
+pub(crate) fn finish<M>(mut items: Vec<M>, limit: u64, cursor_of: impl Fn(&M) -> Cursor) -> Page<M> {
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     let next = if items.len() > limit {
         items.truncate(limit);

@@ -121,8 +121,8 @@ pub async fn create_report_snapshot(
     let depth = fields.check("/depth", depth);
     let (period, depth) = fields.finish(|| Some((period?, depth?)))?;
     create_once(&state.store, &principal, key, request, async |tx| {
-        unit_in_scope(tx, &principal, Action::FreezeReport, body.unit_id, "/unit_id").await?;
-        let report = reports::monthly(tx, Some(body.unit_id), period, depth).await?;
+        let root = unit_in_scope(tx, &principal, Action::FreezeReport, body.unit_id, "/unit_id").await?;
+        let report = reports::monthly(tx, Some(&root), period, depth).await?;
         let value = serde_json::to_value(MonthlyReportResponse::from(&report)).map_err(ApiError::internal)?;
         let report = canonical::to_string(&value);
         let new = NewReportSnapshot {
@@ -211,11 +211,12 @@ pub async fn get_report_snapshot(
     };
     let db = state.store.conn();
     let snapshot = report_snapshots::get(db, *id).await?;
-    principal.authorize(Action::ReadReport, Some(&units::path_of(db, snapshot.unit_id).await?))?;
-    let (period, unit_id, depth) = (snapshot.period, snapshot.unit_id, snapshot.depth);
+    let root = units::path_of(db, snapshot.unit_id).await?;
+    principal.authorize(Action::ReadReport, Some(&root))?;
+    let (period, depth) = (snapshot.period, snapshot.depth);
     let mut response = ReportSnapshotResponse::new(snapshot)?;
     if compare {
-        let live = MonthlyReportResponse::from(&reports::monthly(db, Some(unit_id), period, depth).await?);
+        let live = MonthlyReportResponse::from(&reports::monthly(db, Some(&root), period, depth).await?);
         let frozen: MonthlyReportResponse =
             serde_json::from_value(response.report.clone()).map_err(ApiError::internal)?;
         response.differences = Some(differences(&frozen.rows, &live.rows));

@@ -233,9 +233,9 @@ pub async fn get_monthly_report(
             principal.authorize_unscoped(Action::ReadReport)?;
             None
         }
-        (asked, _) => Some(report_unit(&db, &principal, asked).await?.0),
+        (asked, _) => Some(report_unit(&db, &principal, asked).await?.1),
     };
-    let report = reports::monthly(&db, root, period, depth).await?;
+    let report = reports::monthly(&db, root.as_ref(), period, depth).await?;
     db.commit().await?;
     render_monthly(&report, format)
 }

@@ -100,20 +100,17 @@ async fn row_units(
     Ok(tree_order(&units, root_id, depth).into_iter().cloned().collect())
 }
 
-/// The monthly report of `root_id` (or of the whole country) for `period`, rows down to `depth`
-/// levels below it. Officials are counted as they stand at the end of the period (for the current
-/// one: as far as is known now, such as a grant that ends before the month does).
+/// The monthly report of the unit at `root` (or of the whole country) for `period`, rows down to
+/// `depth` levels below it. Officials are counted as they stand at the end of the period (for the
+/// current one: as far as is known now, such as a grant that ends before the month does).
 pub async fn monthly(
     db: &impl ConnectionTrait,
-    root_id: Option<Uuid>,
+    root: Option<&UnitPath>,
     period: Period,
     depth: u8,
 ) -> Result<MonthlyReport, StoreError> {
-    let root = match root_id {
-        Some(id) => Some(crate::units::path_of(db, id).await?),
-        None => None,
-    };
-    let units = row_units(db, root.as_ref(), depth, period).await?;
+    let root_id = root.and_then(|root| root.ids().last());
+    let units = row_units(db, root, depth, period).await?;
     let ids: Vec<Uuid> = units.iter().map(|unit| unit.id).collect();
     let mut figures: HashMap<Uuid, UnitFigures> = HashMap::new();
     record_figures(db, &ids, period, &mut figures).await?;

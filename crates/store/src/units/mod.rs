@@ -1,15 +1,13 @@
 //! The administrative tree.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 use dvc_domain::text::fold;
 use dvc_domain::{NewUnit, Scope, Unit, UnitChanges, UnitCode, UnitKind, UnitName, UnitPath, Validity};
 use sea_orm::ExprTrait;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Alias, Expr, Func, JoinType, Order, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, Select,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
+    PaginatorTrait, QueryFilter, QuerySelect, Select,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -19,7 +17,7 @@ use crate::entity::unit::{self, Column, Entity};
 use crate::entity::{official, unit_successor, user};
 use crate::error::Subject;
 use crate::versioned;
-use crate::{Actor, Page, PageRequest, StoreError, page};
+use crate::{Actor, Cursor, Page, PageRequest, StoreError, page};
 
 mod import;
 mod tree;
@@ -31,7 +29,7 @@ pub(crate) use tree::{paths_of, subtree_condition, unit_ids_in};
 const ENTITY: &str = "unit";
 
 /// What a unit is read with besides its own row.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Related {
     successor_ids: Vec<Uuid>,
     parent_name: Option<String>,
@@ -72,53 +70,64 @@ fn snapshot(unit: &Unit) -> Value {
     })
 }
 
-async fn successors_of(db: &impl ConnectionTrait, ids: &[Uuid]) -> Result<HashMap<Uuid, Vec<Uuid>>, StoreError> {
-    let links = unit_successor::Entity::find()
-        .filter(unit_successor::Column::UnitId.is_in(ids.iter().copied()))
-        .all(db)
-        .await?;
-    let mut by_unit: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
-    for link in links {
-        by_unit.entry(link.unit_id).or_default().push(link.successor_id);
-    }
-    for successors in by_unit.values_mut() {
-        successors.sort();
-    }
-    Ok(by_unit)
+/// One row of [`read`]: a unit, the names of its parent and province, and one of its successors
+/// (a unit with several successors comes in as many rows).
+#[derive(Debug, FromQueryResult)]
+struct UnitRow {
+    #[sea_orm(nested)]
+    unit: unit::Model,
+    parent_name: Option<String>,
+    province_name: Option<String>,
+    successor_id: Option<Uuid>,
 }
 
-/// The province a unit lies in: the root of its path, unless that is the unit itself.
-fn province_of(model: &unit::Model) -> Option<Uuid> {
-    UnitPath::parse(&model.path).ok()?.root_id().filter(|root| *root != model.id)
-}
-
-/// Reads the successors of the units and the names of their parents and provinces, with two queries
-/// for a whole page.
-async fn hydrate(db: &impl ConnectionTrait, models: Vec<unit::Model>) -> Result<Vec<Unit>, StoreError> {
-    let ids: Vec<Uuid> = models.iter().map(|model| model.id).collect();
-    let mut successors = successors_of(db, &ids).await?;
-    let mut related_ids: Vec<Uuid> =
-        models.iter().flat_map(|model| [model.parent_id, province_of(model)]).flatten().collect();
-    related_ids.sort();
-    related_ids.dedup();
-    let names: HashMap<Uuid, String> = Entity::find()
-        .filter(Column::Id.is_in(related_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|unit| (unit.id, unit.name))
-        .collect();
-    models
-        .into_iter()
-        .map(|model| {
-            let related = Related {
-                successor_ids: successors.remove(&model.id).unwrap_or_default(),
-                parent_name: model.parent_id.and_then(|id| names.get(&id).cloned()),
-                province_name: province_of(&model).and_then(|id| names.get(&id).cloned()),
-            };
-            to_domain(model, related)
-        })
-        .collect()
+/// Reads the units `which` selects, in id order, with their successors and the names of their
+/// parents and provinces, in one statement: a request for a unit or a page of units makes one
+/// round trip for them. The province is the unit whose path is the first segment of the unit's.
+async fn read(db: &impl ConnectionTrait, which: Expr) -> Result<Vec<Unit>, StoreError> {
+    let (parent, province, successor) = (Alias::new("parent"), Alias::new("province"), unit_successor::Entity);
+    let province_path = Func::cust(Alias::new("SUBSTR"))
+        .arg(Expr::col((Entity, Column::Path)))
+        .arg(1)
+        .arg(i32::try_from(UnitPath::ROOT_LEN).unwrap_or(i32::MAX));
+    let select = Query::select()
+        .columns(<Column as sea_orm::Iterable>::iter().map(|column| (Entity, column)))
+        .expr_as(Expr::col((parent.clone(), Column::Name)), Alias::new("parent_name"))
+        .expr_as(Expr::col((province.clone(), Column::Name)), Alias::new("province_name"))
+        .column((successor, unit_successor::Column::SuccessorId))
+        .from(Entity)
+        .join_as(
+            JoinType::LeftJoin,
+            Entity,
+            parent.clone(),
+            Expr::col((parent, Column::Id)).equals((Entity, Column::ParentId)),
+        )
+        .join_as(
+            JoinType::LeftJoin,
+            Entity,
+            province.clone(),
+            Expr::col((province.clone(), Column::Path))
+                .eq(province_path)
+                .and(Expr::col((province, Column::Id)).ne(Expr::col((Entity, Column::Id)))),
+        )
+        .left_join(successor, Expr::col((successor, unit_successor::Column::UnitId)).equals((Entity, Column::Id)))
+        .and_where(which)
+        .order_by((Entity, Column::Id), Order::Asc)
+        .order_by((successor, unit_successor::Column::SuccessorId), Order::Asc)
+        .to_owned();
+    let rows = UnitRow::find_by_statement(db.get_database_backend().build(&select)).all(db).await?;
+    let mut units: Vec<(unit::Model, Related)> = Vec::new();
+    for row in rows {
+        match units.last_mut() {
+            Some((unit, related)) if unit.id == row.unit.id => related.successor_ids.extend(row.successor_id),
+            _ => {
+                let successor_ids = row.successor_id.into_iter().collect();
+                let related = Related { successor_ids, parent_name: row.parent_name, province_name: row.province_name };
+                units.push((row.unit, related));
+            }
+        }
+    }
+    units.into_iter().map(|(model, related)| to_domain(model, related)).collect()
 }
 
 async fn find_model(db: &impl ConnectionTrait, id: Uuid) -> Result<unit::Model, StoreError> {
@@ -126,8 +135,7 @@ async fn find_model(db: &impl ConnectionTrait, id: Uuid) -> Result<unit::Model, 
 }
 
 pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<Unit, StoreError> {
-    let model = find_model(db, id).await?;
-    hydrate(db, vec![model]).await?.pop().ok_or(StoreError::NotFound)
+    read(db, Expr::col((Entity, Column::Id)).eq(id)).await?.pop().ok_or(StoreError::NotFound)
 }
 
 /// Which units to list; every field narrows the list.
@@ -170,10 +178,17 @@ pub async fn list(
     filter: &UnitFilter,
     request: PageRequest,
 ) -> Result<Page<Unit>, StoreError> {
-    let page = page::fetch(db, filtered(db.get_database_backend(), scope, filter), Column::Id, |unit| unit.id, request)
+    let limit = request.limit;
+    // The page's ids first, then the units by their ids: as one statement with a subquery, its
+    // limit would leave PostgreSQL no plan worth caching, and every page would be planned anew.
+    let ids: Vec<Uuid> = page::window(filtered(db.get_database_backend(), scope, filter), Column::Id, request)
+        .select_only()
+        .column(Column::Id)
+        .into_tuple()
+        .all(db)
         .await?;
-    let items = hydrate(db, page.items).await?;
-    Ok(Page { items, next: page.next })
+    let units = read(db, Expr::col((Entity, Column::Id)).is_in(ids)).await?;
+    Ok(page::finish(units, limit, |unit| Cursor { key: None, id: unit.id }))
 }
 
 /// Refuses a code that another unit holds during an overlapping period.
@@ -282,7 +297,7 @@ pub async fn create(db: &impl ConnectionTrait, actor: &Actor, new: NewUnit) -> R
     .insert(db)
     .await?;
     replace_successors(db, id, &new.successor_ids).await?;
-    let unit = hydrate(db, vec![model]).await?.pop().ok_or(StoreError::NotFound)?;
+    let unit = get(db, model.id).await?;
     let change = Change::created("unit.create", ENTITY, id, snapshot(&unit)).in_unit(id);
     audit::record(db, actor, change).await?;
     Ok(unit)
