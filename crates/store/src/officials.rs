@@ -175,7 +175,7 @@ pub async fn create(
     check_id_number_free(db, &id_number_hash, None).await?;
     let id = Uuid::now_v7();
     let model = new_model(pii, id, id_number_hash, new, crate::now())?.insert(db).await?;
-    standing::settle(db, standing::Before::new_officials(vec![id])).await?;
+    standing::add_recorded(db, std::slice::from_ref(&model)).await?;
     let official = to_domain(pii, model)?;
     let change = Change::created("official.create", ENTITY, official.id, snapshot(&official)).in_unit(official.unit_id);
     audit::record(db, actor, change).await?;

@@ -63,13 +63,6 @@ pub(crate) struct Before {
     placed: Vec<Placed>,
 }
 
-impl Before {
-    /// Officials about to be recorded: they stood nowhere.
-    pub(crate) fn new_officials(official_ids: Vec<Uuid>) -> Self {
-        Self { official_ids, placed: Vec::new() }
-    }
-}
-
 /// Each official's standing from its row and its grants, in any order.
 fn place(officials: Vec<official::Model>, grants: Vec<grant::Model>) -> Result<Vec<Placed>, StoreError> {
     let mut held: HashMap<Uuid, Vec<Grant>> = HashMap::new();
@@ -106,6 +99,17 @@ pub(crate) async fn settle(db: &impl ConnectionTrait, before: Before) -> Result<
     }
     for placed in placed(db, &before.official_ids).await? {
         placed.add_to(&mut own, 1);
+    }
+    own.retain(|_, change| !change.is_zero());
+    add(db, &own).await
+}
+
+/// Adds officials just recorded to the ledgers: their rows are at hand and no grant names them yet,
+/// so nothing needs reading back.
+pub(crate) async fn add_recorded(db: &impl ConnectionTrait, officials: &[official::Model]) -> Result<(), StoreError> {
+    let mut own = Tallies::new();
+    for model in officials {
+        Placed::of(model, &[])?.add_to(&mut own, 1);
     }
     own.retain(|_, change| !change.is_zero());
     add(db, &own).await
