@@ -43,9 +43,12 @@ class Scenario:
     """One request, measured at the maximum and at a fixed rate; `sql` says whether pgbench replays the
     statements it runs, `peer` the peer's path for the same read."""
 
-    def __init__(self, key, title, path, method="GET", auth=True, body=None, records=0, sql=False, peer=None):
+    def __init__(self, key, title, path, method="GET", auth=True, body=None, records=0, sql=False, peer=None,
+                 shape="record"):
         self.key, self.title, self.path, self.method, self.auth = key, title, path, method, auth
         self.body, self.records, self.sql, self.peer = body, records, sql, peer
+        # What each of the `records` generated bodies is: a citizen-account "record" or an "official".
+        self.shape = shape
 
 
 def scenarios(ctx):
@@ -62,6 +65,8 @@ def scenarios(ctx):
         Scenario("report_province", "monthly report, province",
                  f"{report}&unit_id={ctx['province']}", sql=True),
         Scenario("report_country", "monthly report, country", report, sql=True),
+        Scenario("official", "create an official `POST /officials`", "/api/v1/officials", "POST", records=1,
+                 shape="official"),
         Scenario("record", "record one `POST /citizen-accounts`", "/api/v1/citizen-accounts", "POST", records=1),
         Scenario("record_batch", f"record a batch of {BATCH} `POST /citizen-accounts/batch`",
                  "/api/v1/citizen-accounts/batch", "POST", records=BATCH),
@@ -394,7 +399,7 @@ def wrk(url, case, ctx, token):
         env["BENCH_BODY"] = case.body
     if case.records:
         env.update(BENCH_RECORDS=str(case.records), BENCH_OFFICIAL=ctx["official"], BENCH_REGISTERED_AT=REGISTERED_AT,
-                   BENCH_BLOCK=str(next(BLOCKS)))
+                   BENCH_BLOCK=str(next(BLOCKS)), BENCH_SHAPE=case.shape, BENCH_UNIT=ctx["commune"])
     # wrk's own timeout (2 s) would drop the slow batches from the count and the latencies.
     result = run(["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{DURATION}", "--timeout", "30s", "-s", LUA, url], env=env)
     summary = json.loads(result.stdout.strip().splitlines()[-1])
@@ -412,18 +417,23 @@ def id_number(block, serial):
     return f"052{block // 100}{block % 100:02}{serial:06}"
 
 
-def record_lines(block, count, per_request, ctx):
+def record_lines(block, count, case, ctx):
     """Request bodies for oha, one a line, each with ID numbers of its own; oha picks lines at random, so
     some are sent twice and answered as duplicates (counted as non-2xx or in the batch answer)."""
     serial = 0
     for _ in range(count):
         records = []
-        for _ in range(per_request):
+        for _ in range(case.records):
             serial += 1
-            records.append({"full_name": "Trần Thị Bích", "id_number": id_number(block, serial),
-                            "phone": f"0905{serial % 1_000_000:06}", "account_kind": "vneid_level2", "outcome": "created",
-                            "official_id": ctx["official"], "registered_at": REGISTERED_AT})
-        yield json.dumps(records[0] if per_request == 1 else records, ensure_ascii=False)
+            person = {"full_name": "Trần Thị Bích", "id_number": id_number(block, serial),
+                      "phone": f"0905{serial % 1_000_000:06}"}
+            if case.shape == "official":
+                person["unit_id"] = ctx["commune"]
+            else:
+                person.update(account_kind="vneid_level2", outcome="created", official_id=ctx["official"],
+                              registered_at=REGISTERED_AT)
+            records.append(person)
+        yield json.dumps(records[0] if case.records == 1 else records, ensure_ascii=False)
 
 
 def oha(url, case, ctx, token, rate, work):
@@ -439,7 +449,7 @@ def oha(url, case, ctx, token, rate, work):
         count = min(20 * rate * parse_seconds(DURATION), 1_000_000 // case.records)
         path = os.path.join(work, f"{case.key}.lines")
         with open(path, "w") as out:
-            out.writelines(line + "\n" for line in record_lines(next(BLOCKS), count, case.records, ctx))
+            out.writelines(line + "\n" for line in record_lines(next(BLOCKS), count, case, ctx))
         command += ["-T", "application/json", "-Z", path]
     result = run(command + [url])
     answer = json.loads(result.stdout)
@@ -551,7 +561,7 @@ def probe_body(case, ctx):
         return case.body.encode()
     if case.records:
         # Records of a block that no load run uses, so that the probe is not a duplicate.
-        return next(record_lines(9, 1, case.records, ctx)).encode()
+        return next(record_lines(9, 1, case, ctx)).encode()
     return None
 
 

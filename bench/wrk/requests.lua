@@ -5,6 +5,9 @@
 --   BENCH_BODY          a fixed JSON body (the login)
 --   BENCH_RECORDS       citizen-account records per request, each with an ID number of its own:
 --                       1 sends one JSON object (POST /citizen-accounts), more send an NDJSON batch
+--   BENCH_SHAPE         "record" (default) or "official": each of the BENCH_RECORDS bodies is then a
+--                       new official of BENCH_UNIT (POST /officials) instead
+--   BENCH_UNIT          the unit of the new officials
 --   BENCH_OFFICIAL      the official the records name (one holding a grant)
 --   BENCH_REGISTERED_AT the moment the records were made at the desk
 --   BENCH_BLOCK         the first of the blocks of ID numbers this run may use (one per thread)
@@ -15,6 +18,8 @@ local token = os.getenv("BENCH_TOKEN")
 local fixed_body = os.getenv("BENCH_BODY")
 local records = tonumber(os.getenv("BENCH_RECORDS") or "0")
 local official = os.getenv("BENCH_OFFICIAL")
+local shape = os.getenv("BENCH_SHAPE") or "record"
+local unit = os.getenv("BENCH_UNIT")
 local registered_at = os.getenv("BENCH_REGISTERED_AT")
 local first_block = tonumber(os.getenv("BENCH_BLOCK") or "0")
 
@@ -50,6 +55,10 @@ end
 
 local function record()
    serial = serial + 1
+   if shape == "official" then
+      return string.format('{"full_name":"Trần Thị Bích","unit_id":"%s","id_number":"%s%06d","phone":"0905%06d"}',
+         unit, id_prefix, serial, serial % 1000000)
+   end
    return string.format(
       '{"full_name":"Trần Thị Bích","id_number":"%s%06d","phone":"0905%06d","account_kind":"vneid_level2",' ..
       '"outcome":"created","official_id":"%s","registered_at":"%s"}',
