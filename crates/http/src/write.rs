@@ -39,6 +39,7 @@ pub async fn in_transaction_or_dry_run<T>(
         tx.rollback().await?;
     } else {
         tx.commit().await?;
+        store.committed();
     }
     Ok(value)
 }
