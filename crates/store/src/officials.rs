@@ -6,8 +6,8 @@ use dvc_domain::text::fold;
 use dvc_domain::{
     Email, IdNumber, NewOfficial, Official, OfficialChanges, PersonName, PhoneNumber, PortalAccount, Scope,
 };
-use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, OnConflict};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, TryIntoModel};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -172,9 +172,17 @@ pub async fn create(
     new: NewOfficial,
 ) -> Result<Official, StoreError> {
     let id_number_hash = pii.fingerprint(new.id_number.as_str());
-    check_id_number_free(db, &id_number_hash, None).await?;
-    let id = Uuid::now_v7();
-    let model = new_model(pii, id, id_number_hash, new, crate::now())?.insert(db).await?;
+    let row = new_model(pii, Uuid::now_v7(), id_number_hash.clone(), new, crate::now())?;
+    // One statement, the row kept as written rather than read back: the unique index of active
+    // officials' ID numbers turns a duplicate away, and only then is its holder looked up.
+    let active_id_number =
+        OnConflict::column(Column::IdNumberHash).target_and_where(Expr::col(Column::Active)).do_nothing().to_owned();
+    let inserted = Entity::insert(row.clone()).on_conflict(active_id_number).exec_without_returning(db).await?;
+    if inserted == 0 {
+        check_id_number_free(db, &id_number_hash, None).await?;
+        return Err(StoreError::conflict("an active official has this ID number", None));
+    }
+    let model = row.try_into_model()?;
     standing::add_recorded(db, std::slice::from_ref(&model)).await?;
     let official = to_domain(pii, model)?;
     let change = Change::created("official.create", ENTITY, official.id, snapshot(&official)).in_unit(official.unit_id);
