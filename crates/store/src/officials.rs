@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use dvc_domain::text::fold;
 use dvc_domain::{
-    Email, IdNumber, NewOfficial, Official, OfficialChanges, PersonName, PhoneNumber, PortalAccount, Scope,
+    Email, IdNumber, NewOfficial, Official, OfficialChanges, PersonName, PhoneNumber, PortalAccount, Scope, UnitPath,
 };
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, QueryFilter, TryIntoModel};
@@ -171,6 +171,22 @@ pub async fn create(
     actor: &Actor,
     new: NewOfficial,
 ) -> Result<Official, StoreError> {
+    let unit = crate::units::path_of(db, new.unit_id).await?;
+    create_at(db, pii, actor, new, &unit).await
+}
+
+/// [`create`], for a caller that has read the path of the official's unit in this transaction
+/// (to check its scope): the standing is filed under the units on it without reading it again.
+pub async fn create_at(
+    db: &impl ConnectionTrait,
+    pii: &PiiKey,
+    actor: &Actor,
+    new: NewOfficial,
+    unit: &UnitPath,
+) -> Result<Official, StoreError> {
+    if unit.ids().last() != Some(new.unit_id) {
+        return Err(StoreError::Corrupt(format!("{} is not the path of unit {}", unit.as_str(), new.unit_id)));
+    }
     let id_number_hash = pii.fingerprint(new.id_number.as_str());
     let row = new_model(pii, Uuid::now_v7(), id_number_hash.clone(), new, crate::now())?;
     // One statement, the row kept as written rather than read back: the unique index of active
@@ -183,7 +199,7 @@ pub async fn create(
         return Err(StoreError::conflict("an active official has this ID number", None));
     }
     let model = row.try_into_model()?;
-    standing::add_recorded(db, std::slice::from_ref(&model)).await?;
+    standing::add_recorded(db, &model, unit).await?;
     let official = to_domain(pii, model)?;
     let change = Change::created("official.create", ENTITY, official.id, snapshot(&official)).in_unit(official.unit_id);
     audit::record(db, actor, change).await?;

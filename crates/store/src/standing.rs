@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use dvc_domain::standing::{OfficialFacts, Standing};
-use dvc_domain::{Grant, Period, PortalAccount};
+use dvc_domain::{Grant, Period, PortalAccount, UnitPath};
 use sea_orm::sea_query::{Alias, Expr, OnConflict, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, ExprTrait, FromQueryResult, QueryFilter};
 use uuid::Uuid;
@@ -104,15 +104,17 @@ pub(crate) async fn settle(db: &impl ConnectionTrait, before: Before) -> Result<
     add(db, &own).await
 }
 
-/// Adds officials just recorded to the ledgers: their rows are at hand and no grant names them yet,
-/// so nothing needs reading back.
-pub(crate) async fn add_recorded(db: &impl ConnectionTrait, officials: &[official::Model]) -> Result<(), StoreError> {
+/// Adds an official just recorded to the ledgers: its row is at hand, no grant names it yet, and
+/// `unit` is its unit's path as the caller read it, so nothing needs reading.
+pub(crate) async fn add_recorded(
+    db: &impl ConnectionTrait,
+    official: &official::Model,
+    unit: &UnitPath,
+) -> Result<(), StoreError> {
     let mut own = Tallies::new();
-    for model in officials {
-        Placed::of(model, &[])?.add_to(&mut own, 1);
-    }
+    Placed::of(official, &[])?.add_to(&mut own, 1);
     own.retain(|_, change| !change.is_zero());
-    add(db, &own).await
+    add_at(db, &own, &HashMap::from([(official.unit_id, unit.clone())])).await
 }
 
 /// Adds changes at their units to both ledgers: at the unit and at each unit above it.
@@ -120,14 +122,22 @@ async fn add(db: &impl ConnectionTrait, own: &Tallies) -> Result<(), StoreError>
     if own.is_empty() {
         return Ok(());
     }
-    let subtree = spread(db, own).await?;
+    let paths = crate::units::paths_of(db, own.keys().map(|(unit_id, _)| *unit_id)).await?;
+    add_at(db, own, &paths).await
+}
+
+/// [`add`], with the paths of the units the changes are at.
+async fn add_at(db: &impl ConnectionTrait, own: &Tallies, paths: &HashMap<Uuid, UnitPath>) -> Result<(), StoreError> {
+    if own.is_empty() {
+        return Ok(());
+    }
+    let subtree = spread(own, paths)?;
     Officials::upsert(db, Ledger::Unit, own).await?;
     Officials::upsert(db, Ledger::Subtree, &subtree).await
 }
 
 /// The changes of every unit's subtree, from the changes at each unit.
-async fn spread(db: &impl ConnectionTrait, own: &Tallies) -> Result<Tallies, StoreError> {
-    let paths = crate::units::paths_of(db, own.keys().map(|(unit_id, _)| *unit_id)).await?;
+fn spread(own: &Tallies, paths: &HashMap<Uuid, UnitPath>) -> Result<Tallies, StoreError> {
     let mut subtree = Tallies::new();
     for ((unit_id, period), change) in own {
         let path = paths.get(unit_id).ok_or_else(|| StoreError::Corrupt(format!("standing unit {unit_id}")))?;
@@ -277,7 +287,8 @@ impl Ledgers for Officials {
             placed.add_to(&mut own, 1);
         }
         own.retain(|_, change| !change.is_zero());
-        let subtree = spread(db, &own).await?;
+        let paths = crate::units::paths_of(db, own.keys().map(|(unit_id, _)| *unit_id)).await?;
+        let subtree = spread(&own, &paths)?;
         Ok(BTreeMap::from([(Ledger::Unit, own), (Ledger::Subtree, subtree)]))
     }
 

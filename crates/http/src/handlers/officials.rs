@@ -264,8 +264,8 @@ pub async fn create_official(
     let new = parse_new(&body)?;
     let pii = state.store.pii();
     create_once(&state.store, &principal, key, request, async |tx| {
-        unit_in_scope(tx, &principal, Action::ManageOfficials, new.unit_id, "/unit_id").await?;
-        let official = officials::create(tx, pii, &Actor::from(&principal), new).await?;
+        let unit = unit_in_scope(tx, &principal, Action::ManageOfficials, new.unit_id, "/unit_id").await?;
+        let official = officials::create_at(tx, pii, &Actor::from(&principal), new, &unit).await?;
         Ok(Created::new(official.version, OfficialResponse::new(official, true)))
     })
     .await
