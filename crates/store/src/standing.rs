@@ -119,11 +119,12 @@ pub(crate) async fn add_recorded(
 
 /// Adds changes at their units to both ledgers: at the unit and at each unit above it.
 async fn add(db: &impl ConnectionTrait, own: &Tallies) -> Result<(), StoreError> {
-    if own.is_empty() {
-        return Ok(());
-    }
-    let paths = crate::units::paths_of(db, own.keys().map(|(unit_id, _)| *unit_id)).await?;
-    add_at(db, own, &paths).await
+    add_at(db, own, &paths_of_units(db, own).await?).await
+}
+
+/// The paths of the units the changes are at.
+async fn paths_of_units(db: &impl ConnectionTrait, own: &Tallies) -> Result<HashMap<Uuid, UnitPath>, StoreError> {
+    crate::units::paths_of(db, own.keys().map(|(unit_id, _)| *unit_id)).await
 }
 
 /// [`add`], with the paths of the units the changes are at.
@@ -287,8 +288,7 @@ impl Ledgers for Officials {
             placed.add_to(&mut own, 1);
         }
         own.retain(|_, change| !change.is_zero());
-        let paths = crate::units::paths_of(db, own.keys().map(|(unit_id, _)| *unit_id)).await?;
-        let subtree = spread(&own, &paths)?;
+        let subtree = spread(&own, &paths_of_units(db, &own).await?)?;
         Ok(BTreeMap::from([(Ledger::Unit, own), (Ledger::Subtree, subtree)]))
     }
 

@@ -6,8 +6,8 @@ use dvc_domain::{NewUnit, Scope, Unit, UnitChanges, UnitCode, UnitKind, UnitName
 use sea_orm::ExprTrait;
 use sea_orm::sea_query::{Alias, Expr, Func, JoinType, Order, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult,
-    PaginatorTrait, QueryFilter, QuerySelect, Select,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, FromQueryResult, PaginatorTrait,
+    QueryFilter, QuerySelect, Select,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -278,7 +278,7 @@ pub async fn create(db: &impl ConnectionTrait, actor: &Actor, new: NewUnit) -> R
     }
     let path = path_under(parent.as_ref(), id)?;
     let now = crate::now();
-    let model = unit::ActiveModel {
+    let row = unit::ActiveModel {
         id: Set(id),
         code: Set(new.code.as_str().to_owned()),
         name: Set(new.name.as_str().to_owned()),
@@ -293,11 +293,11 @@ pub async fn create(db: &impl ConnectionTrait, actor: &Actor, new: NewUnit) -> R
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
-    }
-    .insert(db)
-    .await?;
+    };
+    // Not read back here: the unit is read once, with its relations, after its successors are in.
+    Entity::insert(row).exec_without_returning(db).await?;
     replace_successors(db, id, &new.successor_ids).await?;
-    let unit = get(db, model.id).await?;
+    let unit = get(db, id).await?;
     let change = Change::created("unit.create", ENTITY, id, snapshot(&unit)).in_unit(id);
     audit::record(db, actor, change).await?;
     Ok(unit)
