@@ -17,6 +17,9 @@ mod m20261129_000011_officials_id_number;
 mod m20261129_000012_official_standings;
 mod m20261129_000013_created_to_date;
 mod m20261129_000014_units_level;
+mod m20261129_000015_identity_notifications;
+
+pub use m20261129_000015_identity_notifications::IDENTITIES_CHANNEL;
 
 #[derive(Debug)]
 pub struct Migrator;
@@ -39,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000012_official_standings::Migration),
             Box::new(m20261129_000013_created_to_date::Migration),
             Box::new(m20261129_000014_units_level::Migration),
+            Box::new(m20261129_000015_identity_notifications::Migration),
         ]
     }
 }

@@ -3,7 +3,8 @@ use reqwest::Method;
 use serde_json::json;
 
 use crate::helpers::{
-    ADMIN_PASSWORD, PASSWORD, admin_token, body, id_of, problem, settings_for, spawn_app, spawn_app_with, start, token,
+    ADMIN_PASSWORD, PASSWORD, TestApp, admin_token, body, id_of, problem, settings_for, spawn_app, spawn_app_with,
+    start, token,
 };
 
 const SECRET: &str = "a-configured-secret-that-is-long-enough";
@@ -156,6 +157,71 @@ async fn a_deactivated_users_token_stops_working() {
         .await
         .unwrap();
     problem(login, 401).await;
+}
+
+/// How long a change made by another process may take to reach a server that keeps its callers'
+/// principals: PostgreSQL notifies it at the commit; an SQLite server, meant to be the one process
+/// on its file, catches up when the principals it keeps expire (after 10 s).
+fn heard_within(app: &TestApp) -> std::time::Duration {
+    std::time::Duration::from_secs(if app.database_url.starts_with("postgres") { 5 } else { 12 })
+}
+
+/// Whether `GET path` with `token` answers `status` before `within` has passed.
+async fn answers_within(app: &TestApp, path: &str, token: &str, status: u16, within: std::time::Duration) -> bool {
+    let deadline = std::time::Instant::now() + within;
+    while std::time::Instant::now() < deadline {
+        if app.get(path, token).await.status() == status {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn a_user_deactivated_by_another_process_loses_access() {
+    let app = spawn_app().await;
+    let second = start(&settings_for(&app.database_url)).await;
+    let tree = app.tree().await;
+    let token = app.user("viewer.b", "viewer", Some(&tree.district_a)).await;
+    // Twice, so that the first process keeps the caller's principal.
+    let me = body(app.get("/api/v1/auth/me", &token).await).await;
+    assert_eq!(app.get("/api/v1/auth/me", &token).await.status(), 200);
+
+    let deactivated = app
+        .client
+        .post(format!("{second}/api/v1/users/{}/deactivate", id_of(&me)))
+        .bearer_auth(&app.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deactivated.status(), 200);
+    assert!(answers_within(&app, "/api/v1/auth/me", &token, 401, heard_within(&app)).await);
+}
+
+#[tokio::test]
+async fn a_unit_moved_by_another_process_moves_its_users_scope() {
+    let app = spawn_app().await;
+    let second = start(&settings_for(&app.database_url)).await;
+    let tree = app.tree().await;
+    let other = app.unit("64", "Tỉnh Gia Lai", "province", None).await;
+    let token = app.user("viewer.c", "viewer", Some(&tree.district_a)).await;
+    let commune = format!("/api/v1/units/{}", tree.commune_a);
+    assert_eq!(app.get(&commune, &token).await.status(), 200);
+    assert_eq!(app.get(&commune, &token).await.status(), 200);
+
+    let moved = app
+        .client
+        .patch(format!("{second}/api/v1/units/{}", tree.district_a))
+        .bearer_auth(&app.admin)
+        .json(&json!({"parent_id": other}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(moved.status(), 200);
+    // A principal kept with the district's old path would no longer find the commune in its scope.
+    assert!(answers_within(&app, &commune, &token, 200, heard_within(&app)).await);
+    assert_eq!(app.get(&commune, &token).await.status(), 200);
 }
 
 #[tokio::test]

@@ -25,8 +25,8 @@ impl Scope {
     }
 }
 
-/// The authenticated caller, as loaded from the database for each request.
-#[derive(Debug, Clone)]
+/// The authenticated caller, as the database holds it now.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub user_id: Uuid,
     pub username: String,

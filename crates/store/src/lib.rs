@@ -17,6 +17,7 @@ pub mod login;
 pub mod officials;
 mod page;
 pub mod pii;
+mod principals;
 pub mod reorganisations;
 pub mod report_snapshots;
 pub mod reports;
@@ -35,8 +36,10 @@ pub mod webhooks;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dvc_migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection};
+use dvc_domain::Principal;
+use dvc_migrations::{IDENTITIES_CHANNEL, Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend};
+use uuid::Uuid;
 
 pub use audit::Actor;
 pub use error::{StoreError, Subject};
@@ -57,6 +60,8 @@ pub struct Store {
     committed: Arc<tokio::sync::watch::Sender<u64>>,
     /// Where the database is, for the pools of [`Store::for_workers`].
     url: Arc<str>,
+    /// The callers' principals, kept between requests.
+    principals: Arc<principals::Principals>,
 }
 
 /// Rows per multi-row INSERT: well under the bind-parameter limits of SQLite (32,766) and
@@ -88,7 +93,9 @@ impl Store {
         let writes = Db::new(writes);
         standing::fill_if_missing(&writes).await?;
         let committed = Arc::new(tokio::sync::watch::channel(0).0);
-        Ok(Self { reads, writes, pii, committed, url: Arc::from(url) })
+        // PostgreSQL's other processes are heard only once `listen` runs.
+        let principals = Arc::new(principals::Principals::new(writes.get_database_backend() != DbBackend::Postgres));
+        Ok(Self { reads, writes, pii, committed, url: Arc::from(url), principals })
     }
 
     /// One store for each of a server's `workers` threads. On PostgreSQL each has a pool of its
@@ -97,7 +104,7 @@ impl Store {
     /// hop through another thread, and they stop with it at a graceful shutdown while no other
     /// worker can be handed one of them. SQLite's connections are threads of their own, shared.
     pub async fn for_workers(&self, workers: usize) -> Result<Vec<Store>, StoreError> {
-        if self.reads.get_database_backend() != sea_orm::DbBackend::Postgres {
+        if self.reads.get_database_backend() != DbBackend::Postgres {
             return Ok(vec![self.clone(); workers]);
         }
         let connections = POSTGRES_CONNECTIONS.div_ceil(u32::try_from(workers.max(1)).unwrap_or(u32::MAX)).max(1);
@@ -115,30 +122,61 @@ impl Store {
         self.committed.subscribe()
     }
 
-    /// Tells this process's waiting readers that a transaction committed.
+    /// Tells this process that one of its transactions committed: the principals it keeps are read
+    /// again, and its waiting readers look for new events.
     pub fn committed(&self) {
+        self.principals.changed();
+        self.wake_readers();
+    }
+
+    fn wake_readers(&self) {
         self.committed.send_modify(|count| *count = count.wrapping_add(1));
     }
 
-    /// On PostgreSQL, listens for the notification every transaction that publishes events sends
-    /// at commit, so that readers in this process wake for the writes of every process. Runs until
-    /// the process ends, reconnecting after a lost connection.
+    /// The principal behind a token (see [`users::principal`]), kept between requests for as long
+    /// as nothing that could change it may have committed since it was read.
+    pub async fn principal(&self, user_id: Uuid) -> Result<Option<Principal>, StoreError> {
+        if let Some(principal) = self.principals.get(user_id) {
+            return Ok(Some(principal));
+        }
+        let generation = self.principals.generation();
+        let principal = users::principal(&self.reads, user_id).await?;
+        if let (Some(generation), Some(principal)) = (generation, &principal) {
+            self.principals.keep(generation, principal.clone());
+        }
+        Ok(principal)
+    }
+
+    /// On PostgreSQL, listens for the notifications other processes' commits send: new events, so
+    /// that readers in this process wake for the writes of every process, and changed users and
+    /// units, so that the principals kept here are read again. Runs until the process ends,
+    /// listening again after a lost connection; in between, no principal is kept.
     pub async fn listen(&self) {
         use sea_orm::sqlx::postgres::PgListener;
-        if self.reads.get_database_backend() != sea_orm::DbBackend::Postgres {
+        if self.reads.get_database_backend() != DbBackend::Postgres {
             return;
         }
         loop {
             let listened = async || -> Result<(), sea_orm::sqlx::Error> {
                 let mut listener = PgListener::connect_with(self.reads.inner().get_postgres_connection_pool()).await?;
-                listener.listen(events::CHANNEL).await?;
-                loop {
-                    listener.recv().await?;
-                    self.committed();
+                // A lost connection ends the loop instead of reconnecting unseen: notifications
+                // sent meanwhile are lost, and the principals kept must not be trusted past them.
+                listener.eager_reconnect(false);
+                listener.listen_all([events::CHANNEL, IDENTITIES_CHANNEL]).await?;
+                self.principals.hearing(true);
+                while let Some(notification) = listener.try_recv().await? {
+                    if notification.channel() == IDENTITIES_CHANNEL {
+                        self.principals.changed();
+                    } else {
+                        self.wake_readers();
+                    }
                 }
+                Ok(())
             };
-            if let Err(error) = listened().await {
-                tracing::warn!(%error, "listening for committed events failed; listening again shortly");
+            let listened = listened().await;
+            self.principals.hearing(false);
+            if let Err(error) = listened {
+                tracing::warn!(%error, "listening for other processes' commits failed; listening again shortly");
             }
             // Readers also look again on their own every second, so a pause here loses nothing.
             tokio::time::sleep(Duration::from_secs(1)).await;

@@ -11,7 +11,7 @@ use crate::error::ApiError;
 
 /// The authenticated caller of a request. A handler that takes it requires a valid bearer token of
 /// an active user. The role and scope come from the database, not the token, so that a change to a
-/// user takes effect at once.
+/// user takes effect at once (the store keeps them between requests only while it is sure of that).
 #[derive(Debug)]
 pub struct Caller(pub Principal);
 
@@ -26,7 +26,7 @@ impl FromRequest for Caller {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
             let token = token.ok_or(ApiError::Unauthorized)?;
             let claims = state.tokens.verify(&state.store, &token).await?;
-            let principal = dvc_store::users::principal(state.store.conn(), claims.sub).await?;
+            let principal = state.store.principal(claims.sub).await?;
             principal.map(Caller).ok_or(ApiError::Unauthorized)
         })
     }
