@@ -44,9 +44,12 @@ class Scenario:
     statements it runs, `peer` the peer's path for the same read."""
 
     def __init__(self, key, title, path, method="GET", auth=True, body=None, records=0, sql=False, peer=None,
-                 shape="record"):
+                 shape="record", script=None):
         self.key, self.title, self.path, self.method, self.auth = key, title, path, method, auth
         self.body, self.records, self.sql, self.peer = body, records, sql, peer
+        # A write's statements written by hand for pgbench (bench/pgbench/<script>), since a replay of
+        # the log would repeat the same unique values; they name the context's units and actor.
+        self.script = script
         # What each of the `records` generated bodies is: a citizen-account "record" or an "official".
         self.shape = shape
 
@@ -66,7 +69,7 @@ def scenarios(ctx):
                  f"{report}&unit_id={ctx['province']}", sql=True),
         Scenario("report_country", "monthly report, country", report, sql=True),
         Scenario("official", "create an official `POST /officials`", "/api/v1/officials", "POST", records=1,
-                 shape="official"),
+                 shape="official", script="official_create.sql"),
         Scenario("record", "record one `POST /citizen-accounts`", "/api/v1/citizen-accounts", "POST", records=1),
         Scenario("record_batch", f"record a batch of {BATCH} `POST /citizen-accounts/batch`",
                  "/api/v1/citizen-accounts/batch", "POST", records=BATCH),
@@ -239,12 +242,13 @@ def context(api):
     grant = api.ok("GET", "/api/v1/grants?limit=1")["items"][0]
     official = api.ok("GET", f"/api/v1/officials/{grant['official_id']}")
     commune = api.ok("GET", f"/api/v1/units/{official['unit_id']}")
-    province = commune["path"].strip("/").split("/")[0]
+    ancestry = commune["path"].strip("/").split("/")
+    province = ancestry[0]
     newest = api.ok("GET", "/api/v1/citizen-accounts?limit=1")["items"]
     registered = newest[0]["registered_at"] if newest else REGISTERED_AT
     moment = datetime.datetime.fromisoformat(registered.replace("Z", "+00:00")) + datetime.timedelta(hours=7)
-    return {"official": official["id"], "commune": commune["id"], "province": province,
-            "period": moment.strftime("%Y-%m")}
+    return {"official": official["id"], "commune": commune["id"], "ancestry": ancestry, "province": province,
+            "actor": api.ok("GET", "/api/v1/auth/me")["id"], "period": moment.strftime("%Y-%m")}
 
 
 # ---------------------------------------------------------------- statements for pgbench
@@ -340,6 +344,17 @@ def capture_statements(database_url, cases):
     finally:
         stop(process)
         psql("postgres", f"ALTER DATABASE {PG_DATABASE} RESET log_min_duration_statement")
+
+
+def written_script(case, ctx):
+    """A hand-written pgbench script for `case`, with the ids of this database its statements name."""
+    if not case.script:
+        return None
+    path = os.path.join(PGBENCH_DIR, case.script)
+    with open(path) as script:
+        count = sum(1 for line in script if line.strip() and not line.startswith(("--", "\\")))
+    variables = {"unit": ctx["commune"], "path": "{" + ",".join(ctx["ancestry"]) + "}", "actor": ctx["actor"]}
+    return path, variables, count
 
 
 def pgbench(script):
@@ -508,7 +523,7 @@ def measure_backend(backend, work):
         ctx = context(api)
         cases = [case for case in scenarios(ctx) if not ONLY or case.key in ONLY]
         for case in cases:
-            case.pgbench = None
+            case.pgbench = written_script(case, ctx) if backend == "postgres" else None
         stop(process)
         if backend == "postgres":
             psql(PG_DATABASE, "VACUUM ANALYZE")
@@ -613,7 +628,7 @@ def table_rows(run):
         if "error" in pg:
             notes.append("pgbench failed: " + " ".join(pg["error"]))
         if "tps" in pg:
-            notes.append(f"{pg['statements']} statements a request")
+            notes.append(f"{pg['statements']} statement{'s' if pg['statements'] != 1 else ''} a request")
         if result.get("peer"):
             notes.append(f"peer RSS {result['peer']['rss_mib']:.0f} MiB")
         peer = result.get("peer", {})

@@ -1,4 +1,3 @@
 -- The statements the server ran for one GET /api/v1/officials, from PostgreSQL's statement log; bench/run.sh rewrites this file on every run.
--- pgbench -D v1=2026-11-29 13:01:42.040099+00
-SELECT "users"."id", "users"."username", "users"."role", "users"."unit_id", "users"."official_id", "units"."path" AS "unit_path" FROM "users" LEFT JOIN "units" ON "units"."id" = "users"."unit_id" WHERE "users"."id" = '01a22765-93bc-7577-a017-c410fc381257' AND "users"."active" = 't';
+-- pgbench -D v1=2026-11-29 15:29:50.320045+00
 SELECT "officials"."id", "officials"."full_name", "officials"."name_folded", "officials"."sort_key", "officials"."unit_id", "officials"."id_number_sealed", "officials"."id_number_hash", "officials"."phone_sealed", "officials"."email", "officials"."position", "officials"."portal_account", "officials"."portal_account_at", "officials"."active", "officials"."deactivated_at", "officials"."deactivation_reason", "officials"."version", "officials"."created_at", "officials"."updated_at" FROM "officials" ORDER BY "officials"."sort_key" ASC, "officials"."id" ASC LIMIT '51';
