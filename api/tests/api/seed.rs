@@ -1,3 +1,4 @@
+use sea_orm::{ConnectionTrait, Database, DbBackend, Statement};
 use serde_json::Value;
 
 use crate::helpers::{TestApp, body, spawn_app};
@@ -39,6 +40,22 @@ async fn monthly(app: &TestApp, period: &str, unit_id: &str) -> (i64, i64) {
     (row["created"].as_i64().unwrap(), row["failed"].as_i64().unwrap())
 }
 
+/// The statistics the seed left for the planner: tables described, and SQLite's samples of index
+/// values (none on PostgreSQL, whose samples do not make it prepare statements again).
+async fn planner_statistics(app: &TestApp) -> (i64, i64) {
+    let db = Database::connect(&app.database_url).await.unwrap();
+    let backend = db.get_database_backend();
+    let count = async |sql: &str| {
+        let row = db.query_one_raw(Statement::from_string(backend, sql)).await.unwrap().unwrap();
+        row.try_get::<i64>("", "n").unwrap()
+    };
+    if backend == DbBackend::Postgres {
+        let described = count("SELECT count(*) AS n FROM pg_stats WHERE tablename = 'citizen_accounts'").await;
+        return (described, 0);
+    }
+    (count("SELECT count(*) AS n FROM sqlite_stat1").await, count("SELECT count(*) AS n FROM sqlite_stat4").await)
+}
+
 #[tokio::test]
 async fn the_demo_fills_an_empty_database_that_the_api_reports_on_and_is_not_seeded_twice() {
     let app = spawn_app().await;
@@ -63,6 +80,10 @@ async fn the_demo_fills_an_empty_database_that_the_api_reports_on_and_is_not_see
     assert!(created > 100 && failed > 0, "July 2021: {created} created, {failed} failed");
     let (ok, said) = command(&app, &["check-counters"]).await;
     assert!(ok && said.contains("the counters agree"), "{said}");
+
+    let statistics = planner_statistics(&app).await;
+    assert!(statistics.0 > 0, "the planner knows the tables' sizes");
+    assert_eq!(statistics.1, 0, "no samples that would make SQLite prepare statements again for each value");
 
     let (ok, said) = seed(&app, &["--profile", "demo"]).await;
     assert!(!ok, "a second run is refused");
