@@ -255,6 +255,7 @@ def context(api):
 
 LOG_ENTRY = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \S+ \[\d+\] ")
 PARAMETER = re.compile(r"\$(\d+) = ('(?:[^']|'')*'|NULL)")
+UUID_LITERAL = re.compile(r"'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}'")
 
 
 def log_entries(offset):
@@ -279,6 +280,10 @@ def statements(entries):
     found, variables, executed = [], {}, False
 
     def literal(value):
+        # A bound UUID keeps its type as a literal only where the statement implies it; in a VALUES
+        # list it would be text, and the join comparing it with a uuid column would fail.
+        if UUID_LITERAL.fullmatch(value):
+            return f"CAST({value} AS uuid)"
         if value == "NULL" or ":" not in value:
             return value
         name = f"v{len(variables) + 1}"
