@@ -136,10 +136,10 @@ impl Store {
     /// The principal behind a token (see [`users::principal`]), kept between requests for as long
     /// as nothing that could change it may have committed since it was read.
     pub async fn principal(&self, user_id: Uuid) -> Result<Option<Principal>, StoreError> {
-        if let Some(principal) = self.principals.get(user_id) {
+        let generation = self.principals.generation();
+        if let Some(principal) = generation.and_then(|current| self.principals.get(user_id, current)) {
             return Ok(Some(principal));
         }
-        let generation = self.principals.generation();
         let principal = users::principal(&self.reads, user_id).await?;
         if let (Some(generation), Some(principal)) = (generation, &principal) {
             self.principals.keep(generation, principal.clone());

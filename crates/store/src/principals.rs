@@ -65,9 +65,8 @@ impl Principals {
         self.hearing.load(Ordering::SeqCst).then(|| self.generation.load(Ordering::SeqCst))
     }
 
-    /// The principal kept for `user_id`, if it is still good.
-    pub(crate) fn get(&self, user_id: Uuid) -> Option<Principal> {
-        let current = self.generation()?;
+    /// The principal kept for `user_id`, if it is still good at `current`, the generation now.
+    pub(crate) fn get(&self, user_id: Uuid, current: u64) -> Option<Principal> {
         let entries = self.entries.read().ok()?;
         let entry = entries.get(&user_id)?;
         (entry.generation == current && entry.kept_at.elapsed() < TIME_TO_LIVE).then(|| entry.principal.clone())
@@ -89,6 +88,11 @@ mod tests {
 
     use super::*;
 
+    /// What a request would find kept for `user_id` now.
+    fn found(principals: &Principals, user_id: Uuid) -> Option<Principal> {
+        principals.generation().and_then(|current| principals.get(user_id, current))
+    }
+
     fn admin() -> Principal {
         Principal {
             user_id: Uuid::now_v7(),
@@ -105,9 +109,9 @@ mod tests {
         let principals = Principals::new(true);
         let caller = admin();
         principals.keep(principals.generation().unwrap(), caller.clone());
-        assert_eq!(principals.get(caller.user_id), Some(caller.clone()));
+        assert_eq!(found(&principals, caller.user_id), Some(caller.clone()));
         principals.changed();
-        assert_eq!(principals.get(caller.user_id), None);
+        assert_eq!(found(&principals, caller.user_id), None);
     }
 
     #[test]
@@ -118,7 +122,7 @@ mod tests {
         let before = principals.generation().unwrap();
         principals.changed();
         principals.keep(before, caller.clone());
-        assert_eq!(principals.get(caller.user_id), None);
+        assert_eq!(found(&principals, caller.user_id), None);
     }
 
     #[test]
@@ -129,9 +133,9 @@ mod tests {
         let caller = admin();
         principals.keep(principals.generation().unwrap(), caller.clone());
         principals.hearing(false);
-        assert_eq!(principals.get(caller.user_id), None);
+        assert_eq!(found(&principals, caller.user_id), None);
         principals.hearing(true);
-        assert_eq!(principals.get(caller.user_id), None, "an entry kept before the gap stays stale");
+        assert_eq!(found(&principals, caller.user_id), None, "an entry kept before the gap stays stale");
     }
 
     #[test]
@@ -143,7 +147,7 @@ mod tests {
         for _ in 1..CAPACITY {
             principals.keep(generation, admin());
         }
-        assert_eq!(principals.get(first.user_id), Some(first));
+        assert_eq!(found(&principals, first.user_id), Some(first));
         principals.keep(generation, admin());
         assert_eq!(principals.entries.read().unwrap().len(), 1);
     }

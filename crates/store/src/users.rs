@@ -76,7 +76,7 @@ struct Identity {
 /// The principal behind a token: the user as it is now, or `None` when it is gone or deactivated,
 /// so that a deactivated user's token stops working at once. One statement on every request: the
 /// user's role and scope with its unit's path, and never its password hash.
-pub async fn principal(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Option<Principal>, StoreError> {
+pub(crate) async fn principal(db: &impl ConnectionTrait, user_id: Uuid) -> Result<Option<Principal>, StoreError> {
     let select = Query::select()
         .columns([
             (user::Entity, Column::Id),
