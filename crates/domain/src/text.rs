@@ -1,14 +1,27 @@
 //! Text rules shared by every name the system stores.
 
-use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 /// Stored form of free text: NFC, trimmed, control characters removed, and runs of white space
 /// folded into one space, so that two spellings a person cannot tell apart are stored the same (and
 /// a NUL byte, which PostgreSQL cannot store in text, never reaches the database).
 pub fn normalize(raw: &str) -> String {
+    if is_normalized(raw) {
+        return raw.to_owned();
+    }
     let nfc: String = raw.nfc().filter(|c| c.is_whitespace() || !c.is_control()).collect();
     nfc.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Whether a text is already in the stored form, as every name read back from the database is:
+/// the check is one pass over the characters, where normalising decomposes and recomposes each.
+fn is_normalized(text: &str) -> bool {
+    is_nfc_quick(text.chars()) == IsNormalized::Yes
+        && !text.starts_with(' ')
+        && !text.ends_with(' ')
+        && !text.contains("  ")
+        && text.chars().all(|c| c == ' ' || !(c.is_whitespace() || c.is_control()))
 }
 
 /// Multi-line text (a message): NFC, trimmed, control characters other than line breaks and tabs
@@ -59,6 +72,18 @@ mod tests {
     fn normalize_composes_decomposed_letters() {
         let decomposed = "Nguye\u{302}\u{303}n";
         assert_eq!(normalize(decomposed), "Nguyễn");
+    }
+
+    #[test]
+    fn a_normalized_text_is_its_own_normal_form() {
+        for raw in
+            ["Phường Phúc Xá", " Xã", "Xã ", "Xã  An", "Xã\u{a0}An", "Xã\tAn", "Nguye\u{302}\u{303}n", "", "a\u{7}"]
+        {
+            let once = normalize(raw);
+            assert_eq!(normalize(&once), once, "{raw:?}");
+            assert!(is_normalized(&once), "{raw:?}");
+            assert_eq!(is_normalized(raw), once == raw, "{raw:?}");
+        }
     }
 
     #[test]

