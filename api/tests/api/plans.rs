@@ -2,6 +2,8 @@
 //! does not grow with the tables. PostgreSQL is told to avoid table scans, which only win on the
 //! empty tables of a test.
 
+use sea_orm::ConnectionTrait;
+
 use crate::helpers::{plan, spawn_app};
 
 const ID: &str = "0193a1c2-7d5e-7a6b-9c0d-1e2f3a4b5c6d";
@@ -62,4 +64,22 @@ async fn a_unit_is_read_with_its_relations_through_indexes() {
     let text = plan(&app, &sql, &["enable_seqscan", "enable_hashjoin", "enable_mergejoin"]).await;
     assert!(text.contains("ux_units_path"), "{text}");
     assert!(!text.contains("Seq Scan") && !text.contains("SCAN "), "{text}");
+}
+
+/// The SQLite built in keeps a prepared statement for every value bound to it: without the planner's
+/// stability guarantee, a statement with `LIMIT ?` (every page, every `.one()`) was prepared again
+/// on each execution. And it counts no memory, which took a process-wide lock per allocation.
+#[tokio::test]
+async fn sqlite_keeps_its_plans_and_counts_no_memory() {
+    let app = spawn_app().await;
+    let db = sea_orm::Database::connect(&app.database_url).await.unwrap();
+    let backend = db.get_database_backend();
+    if backend != sea_orm::DbBackend::Sqlite {
+        return;
+    }
+    let rows = db.query_all_raw(sea_orm::Statement::from_string(backend, "PRAGMA compile_options")).await.unwrap();
+    let options: Vec<String> = rows.iter().map(|row| row.try_get_by_index::<String>(0).unwrap()).collect();
+    for option in ["ENABLE_QPSG", "DEFAULT_MEMSTATUS=0"] {
+        assert!(options.iter().any(|compiled| compiled == option), "{option} in {options:?}");
+    }
 }
