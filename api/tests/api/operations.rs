@@ -23,11 +23,19 @@ async fn metrics_label_routes_by_their_template() {
     let app = spawn_app().await;
     let tree = app.tree().await;
     app.get(&format!("/api/v1/units/{}", tree.province), &app.admin).await;
+    // Requests no handler takes are labelled by the documented route their path has, or not at all.
+    app.client.delete(app.url("/api/v1/units/not-an-id")).send().await.unwrap();
+    app.client.get(app.url("/api/v1/rosters/import")).send().await.unwrap();
+    app.client.get(app.url("/api/v1/nothing/here")).send().await.unwrap();
     let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
-    assert!(
-        metrics.contains("dvc_http_requests_total{method=\"GET\",route=\"/api/v1/units/{id}\",status=\"200\"} 1"),
-        "{metrics}"
-    );
+    for series in [
+        "{method=\"GET\",route=\"/api/v1/units/{id}\",status=\"200\"} 1",
+        "{method=\"DELETE\",route=\"/api/v1/units/{id}\",status=\"400\"} 1",
+        "{method=\"GET\",route=\"/api/v1/rosters/import\",status=\"405\"} 1",
+        "{method=\"GET\",route=\"unmatched\",status=\"404\"} 1",
+    ] {
+        assert!(metrics.contains(&format!("dvc_http_requests_total{series}")), "{series} in {metrics}");
+    }
     assert!(!metrics.contains("0-9a-fA-F"), "{metrics}");
 }
 

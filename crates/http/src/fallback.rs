@@ -22,6 +22,8 @@ struct Route {
     /// As the OpenAPI document writes it: `/api/v1/units/{id}`.
     template: String,
     segments: Vec<String>,
+    /// How many segments are literal, not templated: the rank among routes that match a path.
+    literals: usize,
     methods: Vec<String>,
 }
 
@@ -51,18 +53,14 @@ impl RouteTable {
 
     /// The routes the path matches that outrank the others: a literal route (`/rosters/import`)
     /// outranks a templated one (`/rosters/{id}`), as the router ranks them.
-    fn matching(&self, path: &str) -> Vec<&Route> {
-        let segments: Vec<&str> = path.split('/').collect();
-        let matching: Vec<&Route> =
-            self.routes.iter().filter(|route| template_matches(&route.segments, &segments)).collect();
-        let most_literal = matching.iter().map(|route| literal_count(&route.segments)).max();
-        matching.into_iter().filter(|route| Some(literal_count(&route.segments)) == most_literal).collect()
+    fn matching<'a, 'p>(&'a self, path: &'p str) -> impl Iterator<Item = &'a Route> + use<'a, 'p> {
+        let most_literal = self.routes.iter().filter(|route| route.matches(path)).map(|route| route.literals).max();
+        self.routes.iter().filter(move |route| Some(route.literals) == most_literal && route.matches(path))
     }
 
     /// The methods the path answers to, if any route matches it.
     fn allowed(&self, path: &str) -> Vec<String> {
-        let mut allowed: Vec<String> =
-            self.matching(path).into_iter().flat_map(|route| route.methods.iter().cloned()).collect();
+        let mut allowed: Vec<String> = self.matching(path).flat_map(|route| route.methods.iter().cloned()).collect();
         allowed.sort();
         allowed.dedup();
         allowed
@@ -70,26 +68,27 @@ impl RouteTable {
 
     /// The template of the documented route the path matches, if any.
     pub fn template(&self, path: &str) -> Option<&str> {
-        self.matching(path).first().map(|route| route.template.as_str())
+        self.matching(path).next().map(|route| route.template.as_str())
     }
 }
 
 impl Route {
     fn new(template: &str, methods: Vec<String>) -> Self {
-        Self { template: template.to_owned(), segments: template.split('/').map(str::to_owned).collect(), methods }
+        let segments: Vec<String> = template.split('/').map(str::to_owned).collect();
+        let literals = segments.iter().filter(|segment| !segment.starts_with('{')).count();
+        Self { template: template.to_owned(), segments, literals, methods }
     }
-}
 
-fn literal_count(template: &[String]) -> usize {
-    template.iter().filter(|segment| !segment.starts_with('{')).count()
-}
-
-fn template_matches(template: &[String], segments: &[&str]) -> bool {
-    template.len() == segments.len()
-        && template
-            .iter()
-            .zip(segments)
-            .all(|(expected, found)| (expected.starts_with('{') && !found.is_empty()) || expected == found)
+    /// Whether the path has this route's shape: its literal segments, and a non-empty segment for
+    /// each templated one.
+    fn matches(&self, path: &str) -> bool {
+        let mut found = path.split('/');
+        self.segments.iter().all(|expected| {
+            found
+                .next()
+                .is_some_and(|segment| (expected.starts_with('{') && !segment.is_empty()) || expected == segment)
+        }) && found.next().is_none()
+    }
 }
 
 pub async fn unknown_route(req: HttpRequest, routes: web::Data<RouteTable>) -> HttpResponse {

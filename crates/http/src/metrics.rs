@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
+use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -11,7 +12,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpMessage, web};
+use actix_web::{Error, HttpMessage, HttpRequest, web};
 use tracing_actix_web::RequestId;
 
 use crate::fallback::RouteTable;
@@ -85,20 +86,37 @@ pub async fn record(
     let started = Instant::now();
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let method = req.method().to_string();
-    // The route template, not the path: ids in paths would make every request a series of its own.
-    // The documented routes are looked up segment by segment; only the few others (the Swagger UI)
-    // go through the router's patterns.
-    let documented = req.app_data::<web::Data<RouteTable>>().and_then(|routes| routes.template(req.path()));
-    let route = match documented {
-        Some(route) => route.to_owned(),
-        None => req.match_pattern().map_or_else(|| "unmatched".to_owned(), |pattern| template(&pattern)),
-    };
     let response = next.call(req).await?;
     if let Some(metrics) = metrics {
+        let route = route_of(response.request());
         metrics.observe(&method, &route, response.status().as_u16(), started.elapsed().as_secs_f64());
     }
     Ok(response)
 }
+
+/// The route template a request is counted and logged under, not its path: ids in paths would make
+/// every request a series of its own. Asked once the request is answered, so that a routed request
+/// names the route the router chose (found again by its index, without matching any pattern); a
+/// request the fallback answered is looked up among the documented routes, segment by segment.
+/// Kept in the request for the next middleware that asks.
+pub(crate) fn route_of(req: &HttpRequest) -> Rc<str> {
+    if let Some(RouteLabel(route)) = req.extensions().get::<RouteLabel>() {
+        return route.clone();
+    }
+    let route: Rc<str> = match req.match_pattern() {
+        Some(pattern) => template(&pattern).into(),
+        None => req
+            .app_data::<web::Data<RouteTable>>()
+            .and_then(|routes| routes.template(req.path()))
+            .unwrap_or("unmatched")
+            .into(),
+    };
+    req.extensions_mut().insert(RouteLabel(route.clone()));
+    route
+}
+
+#[derive(Debug, Clone)]
+struct RouteLabel(Rc<str>);
 
 /// A route pattern as the OpenAPI document writes it: `/units/{id:[0-9a-fA-F-]+}` is labelled
 /// `/units/{id}`, so that dashboards can be matched against the contract.

@@ -72,7 +72,7 @@ pub struct AuditQuery {
         Reading,
     )
 )]
-#[get("/audit-events")]
+#[get("")]
 pub async fn list_audit_events(
     state: web::Data<AppState>,
     Caller(principal): Caller,

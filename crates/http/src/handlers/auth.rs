@@ -56,7 +56,7 @@ impl TokenRequest {
         IssuingToken,
     )
 )]
-#[post("/auth/token")]
+#[post("/token")]
 pub async fn issue_token(
     state: web::Data<AppState>,
     request: HttpRequest,
@@ -88,7 +88,7 @@ pub async fn issue_token(
         SignedIn,
     )
 )]
-#[get("/auth/me")]
+#[get("/me")]
 pub async fn me(state: web::Data<AppState>, Caller(principal): Caller) -> Result<HttpResponse, ApiError> {
     let user = dvc_store::users::get(state.store.conn(), principal.user_id).await?;
     Ok(HttpResponse::Ok().json(UserResponse::from(user)))

@@ -355,7 +355,7 @@ fn named_official(principal: &Principal, draft: &Draft) -> Option<Uuid> {
         Creating,
     )
 )]
-#[post("/citizen-accounts")]
+#[post("")]
 pub async fn create_citizen_account(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -529,7 +529,7 @@ fn batch_draft(
         Creating,
     )
 )]
-#[post("/citizen-accounts/batch")]
+#[post("/batch")]
 pub async fn create_citizen_accounts_batch(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -633,7 +633,7 @@ pub struct CitizenAccountQuery {
         Reading,
     )
 )]
-#[get("/citizen-accounts")]
+#[get("")]
 pub async fn list_citizen_accounts(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -704,7 +704,7 @@ async fn record_for(
         Reading,
     )
 )]
-#[get("/citizen-accounts/{id:[0-9a-fA-F-]+}")]
+#[get("/{id:[0-9a-fA-F-]+}")]
 pub async fn get_citizen_account(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -741,7 +741,7 @@ fn parse_reason_body(body: &Reason) -> Result<String, ApiError> {
         Changing,
     )
 )]
-#[post("/citizen-accounts/{id:[0-9a-fA-F-]+}/void")]
+#[post("/{id:[0-9a-fA-F-]+}/void")]
 pub async fn void_citizen_account(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -771,7 +771,7 @@ pub async fn void_citizen_account(
         Changing,
     )
 )]
-#[post("/citizen-accounts/{id:[0-9a-fA-F-]+}/reveal")]
+#[post("/{id:[0-9a-fA-F-]+}/reveal")]
 pub async fn reveal_citizen_account(
     state: web::Data<AppState>,
     Caller(principal): Caller,

@@ -97,7 +97,7 @@ fn milestones(dtos: &[MilestoneDto]) -> Vec<Milestone> {
         Reading,
     )
 )]
-#[get("/directives")]
+#[get("")]
 pub async fn list_directives(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -120,7 +120,7 @@ pub async fn list_directives(
         Creating,
     )
 )]
-#[post("/directives")]
+#[post("")]
 pub async fn create_directive(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -154,7 +154,7 @@ pub async fn create_directive(
         Reading,
     )
 )]
-#[get("/directives/{id:[0-9a-fA-F-]+}")]
+#[get("/{id:[0-9a-fA-F-]+}")]
 pub async fn get_directive(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -177,7 +177,7 @@ pub async fn get_directive(
         Changing,
     )
 )]
-#[patch("/directives/{id:[0-9a-fA-F-]+}")]
+#[patch("/{id:[0-9a-fA-F-]+}")]
 pub async fn patch_directive(
     state: web::Data<AppState>,
     Caller(principal): Caller,

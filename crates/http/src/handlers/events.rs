@@ -137,7 +137,7 @@ pub fn parse_types<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<Vec<S
         Reading,
     )
 )]
-#[get("/events")]
+#[get("")]
 pub async fn list_events(
     state: web::Data<AppState>,
     Caller(principal): Caller,

@@ -178,7 +178,7 @@ async fn visible_official(
         Creating,
     )
 )]
-#[post("/grants")]
+#[post("")]
 pub async fn create_grant(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -218,7 +218,7 @@ pub async fn create_grant(
         Reading,
     )
 )]
-#[get("/grants")]
+#[get("")]
 pub async fn list_grants(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -258,7 +258,7 @@ async fn grant_for(
         Reading,
     )
 )]
-#[get("/grants/{id:[0-9a-fA-F-]+}")]
+#[get("/{id:[0-9a-fA-F-]+}")]
 pub async fn get_grant(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -280,7 +280,7 @@ pub async fn get_grant(
         Changing,
     )
 )]
-#[post("/grants/{id:[0-9a-fA-F-]+}/revoke")]
+#[post("/{id:[0-9a-fA-F-]+}/revoke")]
 pub async fn revoke_grant(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -312,7 +312,8 @@ pub async fn revoke_grant(
         Reading,
     )
 )]
-#[get("/officials/{id:[0-9a-fA-F-]+}/grants")]
+// Served in the `/officials` scope: the path is an official's.
+#[get("/{id:[0-9a-fA-F-]+}/grants")]
 pub async fn list_official_grants(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -342,7 +343,8 @@ pub async fn list_official_grants(
         Changing,
     )
 )]
-#[post("/rosters/{id:[0-9a-fA-F-]+}/grants")]
+// Served in the `/rosters` scope: the path is a roster's.
+#[post("/{id:[0-9a-fA-F-]+}/grants")]
 pub async fn grant_roster(
     state: web::Data<AppState>,
     Caller(principal): Caller,

@@ -211,7 +211,7 @@ fn parse_changes(body: PatchOfficial) -> Result<OfficialChanges, ApiError> {
         Reading,
     )
 )]
-#[get("/officials")]
+#[get("")]
 pub async fn list_officials(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -252,7 +252,7 @@ pub async fn list_officials(
         Creating,
     )
 )]
-#[post("/officials")]
+#[post("")]
 pub async fn create_official(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -296,7 +296,7 @@ async fn official_for(
         Reading,
     )
 )]
-#[get("/officials/{id:[0-9a-fA-F-]+}")]
+#[get("/{id:[0-9a-fA-F-]+}")]
 pub async fn get_official(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -319,7 +319,7 @@ pub async fn get_official(
         Changing,
     )
 )]
-#[patch("/officials/{id:[0-9a-fA-F-]+}")]
+#[patch("/{id:[0-9a-fA-F-]+}")]
 pub async fn patch_official(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -352,7 +352,7 @@ pub async fn patch_official(
         Changing,
     )
 )]
-#[post("/officials/{id:[0-9a-fA-F-]+}/deactivate")]
+#[post("/{id:[0-9a-fA-F-]+}/deactivate")]
 pub async fn deactivate_official(
     state: web::Data<AppState>,
     Caller(principal): Caller,

@@ -104,7 +104,7 @@ pub struct CreateReportSnapshot {
         Creating,
     )
 )]
-#[post("/report-snapshots")]
+#[post("")]
 pub async fn create_report_snapshot(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -162,7 +162,7 @@ pub struct SnapshotQuery {
         Reading,
     )
 )]
-#[get("/report-snapshots")]
+#[get("")]
 pub async fn list_report_snapshots(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -196,7 +196,7 @@ pub struct CompareQuery {
         Reading,
     )
 )]
-#[get("/report-snapshots/{id:[0-9a-fA-F-]+}")]
+#[get("/{id:[0-9a-fA-F-]+}")]
 pub async fn get_report_snapshot(
     state: web::Data<AppState>,
     Caller(principal): Caller,

@@ -217,7 +217,7 @@ pub async fn report_unit(
         Reading,
     )
 )]
-#[get("/reports/monthly")]
+#[get("/monthly")]
 pub async fn get_monthly_report(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -426,7 +426,7 @@ pub struct TimeseriesQuery {
         Reading,
     )
 )]
-#[get("/reports/timeseries")]
+#[get("/timeseries")]
 pub async fn get_timeseries_report(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -542,7 +542,7 @@ pub struct OfficialsReportQuery {
         Reading,
     )
 )]
-#[get("/reports/officials")]
+#[get("/officials")]
 pub async fn get_officials_report(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -650,7 +650,7 @@ pub struct ComplianceQuery {
         Reading,
     )
 )]
-#[get("/reports/compliance")]
+#[get("/compliance")]
 pub async fn get_compliance_report(
     state: web::Data<AppState>,
     Caller(principal): Caller,

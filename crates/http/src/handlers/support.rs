@@ -118,7 +118,7 @@ pub struct SupportQuery {
         Reading,
     )
 )]
-#[get("/support-requests")]
+#[get("")]
 pub async fn list_support_requests(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -143,7 +143,7 @@ pub async fn list_support_requests(
         Creating,
     )
 )]
-#[post("/support-requests")]
+#[post("")]
 pub async fn open_support_request(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -187,7 +187,7 @@ async fn visible_request(
         Reading,
     )
 )]
-#[get("/support-requests/{id:[0-9a-fA-F-]+}")]
+#[get("/{id:[0-9a-fA-F-]+}")]
 pub async fn get_support_request(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -209,7 +209,7 @@ pub async fn get_support_request(
         Changing,
     )
 )]
-#[patch("/support-requests/{id:[0-9a-fA-F-]+}")]
+#[patch("/{id:[0-9a-fA-F-]+}")]
 pub async fn patch_support_request(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -250,7 +250,7 @@ pub async fn patch_support_request(
         Commenting,
     )
 )]
-#[post("/support-requests/{id:[0-9a-fA-F-]+}/comments")]
+#[post("/{id:[0-9a-fA-F-]+}/comments")]
 pub async fn comment_support_request(
     state: web::Data<AppState>,
     Caller(principal): Caller,

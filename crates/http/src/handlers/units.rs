@@ -172,7 +172,7 @@ async fn list_page(
         Reading,
     )
 )]
-#[get("/units")]
+#[get("")]
 pub async fn list_units(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -193,7 +193,7 @@ pub async fn list_units(
         Reading,
     )
 )]
-#[get("/units/{id:[0-9a-fA-F-]+}/children")]
+#[get("/{id:[0-9a-fA-F-]+}/children")]
 pub async fn list_children(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -217,7 +217,7 @@ pub async fn list_children(
         Reading,
     )
 )]
-#[get("/units/{id:[0-9a-fA-F-]+}")]
+#[get("/{id:[0-9a-fA-F-]+}")]
 pub async fn get_unit(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -259,7 +259,7 @@ fn parse_new_unit(body: &CreateUnit) -> Result<NewUnit, ApiError> {
         Creating,
     )
 )]
-#[post("/units")]
+#[post("")]
 pub async fn create_unit(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -309,7 +309,7 @@ fn parse_changes(body: PatchUnit) -> Result<UnitChanges, ApiError> {
         Changing,
     )
 )]
-#[patch("/units/{id:[0-9a-fA-F-]+}")]
+#[patch("/{id:[0-9a-fA-F-]+}")]
 pub async fn patch_unit(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -337,7 +337,7 @@ pub async fn patch_unit(
         Changing,
     )
 )]
-#[delete("/units/{id:[0-9a-fA-F-]+}")]
+#[delete("/{id:[0-9a-fA-F-]+}")]
 pub async fn delete_unit(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -390,7 +390,7 @@ fn province_code(raw: Option<&str>) -> Result<Option<UnitCode>, ApiError> {
         Creating,
     )
 )]
-#[post("/units/import")]
+#[post("/import")]
 pub async fn import_units(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -448,7 +448,7 @@ pub struct ReorganisationQuery {
         Creating,
     )
 )]
-#[post("/units/reorganisations")]
+#[post("/reorganisations")]
 pub async fn apply_reorganisation(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -490,7 +490,7 @@ pub struct MovedOfficialsResponse {
         Changing,
     )
 )]
-#[post("/units/reorganisations/officials")]
+#[post("/reorganisations/officials")]
 pub async fn move_officials_to_successors(
     state: web::Data<AppState>,
     Caller(principal): Caller,

@@ -100,7 +100,7 @@ pub struct PatchUser {
         Reading,
     )
 )]
-#[get("/users")]
+#[get("")]
 pub async fn list_users(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -123,7 +123,7 @@ pub async fn list_users(
         Creating,
     )
 )]
-#[post("/users")]
+#[post("")]
 pub async fn create_user(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -226,7 +226,7 @@ async fn visible_user(
         Reading,
     )
 )]
-#[get("/users/{id:[0-9a-fA-F-]+}")]
+#[get("/{id:[0-9a-fA-F-]+}")]
 pub async fn get_user(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -249,7 +249,7 @@ pub async fn get_user(
         Changing,
     )
 )]
-#[patch("/users/{id:[0-9a-fA-F-]+}")]
+#[patch("/{id:[0-9a-fA-F-]+}")]
 pub async fn patch_user(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -295,7 +295,7 @@ pub async fn patch_user(
         Changing,
     )
 )]
-#[post("/users/{id:[0-9a-fA-F-]+}/deactivate")]
+#[post("/{id:[0-9a-fA-F-]+}/deactivate")]
 pub async fn deactivate_user(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -326,7 +326,7 @@ pub async fn deactivate_user(
         Changing,
     )
 )]
-#[post("/users/{id:[0-9a-fA-F-]+}/unlock")]
+#[post("/{id:[0-9a-fA-F-]+}/unlock")]
 pub async fn unlock_user(
     state: web::Data<AppState>,
     Caller(principal): Caller,

@@ -174,7 +174,7 @@ fn authorize(principal: &Principal) -> Result<(), ApiError> {
         Reading,
     )
 )]
-#[get("/webhooks")]
+#[get("")]
 pub async fn list_webhooks(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -198,7 +198,7 @@ pub async fn list_webhooks(
         Creating,
     )
 )]
-#[post("/webhooks")]
+#[post("")]
 pub async fn create_webhook(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -240,7 +240,7 @@ pub async fn create_webhook(
         Reading,
     )
 )]
-#[get("/webhooks/{id:[0-9a-fA-F-]+}")]
+#[get("/{id:[0-9a-fA-F-]+}")]
 pub async fn get_webhook(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -263,7 +263,7 @@ pub async fn get_webhook(
         Changing,
     )
 )]
-#[patch("/webhooks/{id:[0-9a-fA-F-]+}")]
+#[patch("/{id:[0-9a-fA-F-]+}")]
 pub async fn patch_webhook(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -300,7 +300,7 @@ pub async fn patch_webhook(
         Changing,
     )
 )]
-#[delete("/webhooks/{id:[0-9a-fA-F-]+}")]
+#[delete("/{id:[0-9a-fA-F-]+}")]
 pub async fn delete_webhook(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -322,7 +322,7 @@ pub async fn delete_webhook(
         Reading,
     )
 )]
-#[get("/webhooks/{id:[0-9a-fA-F-]+}/deliveries")]
+#[get("/{id:[0-9a-fA-F-]+}/deliveries")]
 pub async fn list_webhook_deliveries(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -346,7 +346,7 @@ pub async fn list_webhook_deliveries(
         Changing,
     )
 )]
-#[post("/webhooks/{id:[0-9a-fA-F-]+}/deliveries/{delivery_id:[0-9a-fA-F-]+}/redeliver")]
+#[post("/{id:[0-9a-fA-F-]+}/deliveries/{delivery_id:[0-9a-fA-F-]+}/redeliver")]
 pub async fn redeliver_webhook_delivery(
     state: web::Data<AppState>,
     Caller(principal): Caller,

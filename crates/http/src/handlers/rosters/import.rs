@@ -71,7 +71,7 @@ async fn provider_unit(state: &AppState, principal: &Principal, sheet: &Sheet) -
         Creating,
     )
 )]
-#[post("/rosters/import")]
+#[post("/import")]
 pub async fn import_roster(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -118,7 +118,7 @@ pub async fn import_roster(
         SignedIn,
     )
 )]
-#[get("/rosters/template.xlsx")]
+#[get("/template.xlsx")]
 pub async fn roster_template(_caller: Caller) -> Result<HttpResponse, ApiError> {
     let form = dvc_sheets::template_xlsx().map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok()

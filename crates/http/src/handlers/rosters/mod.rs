@@ -65,7 +65,7 @@ pub fn check_size(count: usize) -> Result<(), ApiError> {
         Creating,
     )
 )]
-#[post("/rosters")]
+#[post("")]
 pub async fn create_roster(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -94,7 +94,7 @@ pub async fn create_roster(
         Reading,
     )
 )]
-#[get("/rosters")]
+#[get("")]
 pub async fn list_rosters(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -132,7 +132,7 @@ async fn roster_for(
         Reading,
     )
 )]
-#[get("/rosters/{id:[0-9a-fA-F-]+}")]
+#[get("/{id:[0-9a-fA-F-]+}")]
 pub async fn get_roster(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -155,7 +155,7 @@ pub async fn get_roster(
         Changing,
     )
 )]
-#[patch("/rosters/{id:[0-9a-fA-F-]+}")]
+#[patch("/{id:[0-9a-fA-F-]+}")]
 pub async fn patch_roster(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -188,7 +188,7 @@ pub async fn patch_roster(
         Changing,
     )
 )]
-#[delete("/rosters/{id:[0-9a-fA-F-]+}")]
+#[delete("/{id:[0-9a-fA-F-]+}")]
 pub async fn discard_roster(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -215,7 +215,7 @@ pub async fn discard_roster(
         Changing,
     )
 )]
-#[post("/rosters/{id:[0-9a-fA-F-]+}/submit")]
+#[post("/{id:[0-9a-fA-F-]+}/submit")]
 pub async fn submit_roster(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -242,7 +242,7 @@ pub async fn submit_roster(
         Changing,
     )
 )]
-#[post("/rosters/{id:[0-9a-fA-F-]+}/accept")]
+#[post("/{id:[0-9a-fA-F-]+}/accept")]
 pub async fn accept_roster(
     state: web::Data<AppState>,
     Caller(principal): Caller,
@@ -278,7 +278,7 @@ pub async fn accept_roster(
         Changing,
     )
 )]
-#[post("/rosters/{id:[0-9a-fA-F-]+}/return")]
+#[post("/{id:[0-9a-fA-F-]+}/return")]
 pub async fn return_roster(
     state: web::Data<AppState>,
     Caller(principal): Caller,
