@@ -6,6 +6,7 @@
 mod auth;
 mod authorization;
 mod citizen_accounts;
+mod connections;
 mod directives;
 mod errors;
 mod events;

@@ -14,16 +14,14 @@ use chrono::{DateTime, Utc};
 use dvc_domain::{Scope, UnitPath};
 use sea_orm::ActiveValue::{NotSet, Set};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
-};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::Handle;
 use crate::StoreError;
 use crate::entity::event::{self, Column, Entity, Model};
 use crate::units::unit_ids_in;
+use crate::{Begins, Handle};
 
 /// The PostgreSQL channel notified when events commit, so that waiting readers wake at once.
 pub const CHANNEL: &str = "dvc_events";
@@ -108,7 +106,7 @@ pub(crate) async fn publish(
 /// until that transaction ends.
 pub async fn sequence<C>(db: &Handle<C>) -> Result<(), StoreError>
 where
-    C: ConnectionTrait + TransactionTrait<Transaction = sea_orm::DatabaseTransaction> + Send + Sync,
+    C: ConnectionTrait + Begins + Send + Sync,
 {
     let waiting = Entity::find().select_only().column(Column::Seq).filter(Column::Position.is_null()).limit(1);
     if waiting.into_tuple::<i64>().one(db).await?.is_none() {

@@ -12,6 +12,7 @@ mod error;
 pub mod events;
 pub mod grants;
 pub mod idempotency;
+mod kept;
 pub mod keys;
 pub mod login;
 pub mod officials;
@@ -45,7 +46,7 @@ pub use audit::Actor;
 pub use error::{StoreError, Subject};
 pub use page::{Cursor, Page, PageRequest};
 pub use pii::PiiKey;
-pub use tx::{Connection, Db, Handle, Tx};
+pub use tx::{Begins, Connection, Db, Handle, Pooled, Tx};
 
 /// A handle on the database, cheap to clone (it wraps a connection pool).
 #[derive(Debug, Clone)]
@@ -117,7 +118,7 @@ impl Store {
         let connections = POSTGRES_CONNECTIONS.div_ceil(u32::try_from(workers.max(1)).unwrap_or(u32::MAX)).max(1);
         let mut stores = Vec::with_capacity(workers);
         for _ in 0..workers {
-            let pool = Db::new(connect(&self.url, Pool::Worker(connections)).await?);
+            let pool = Db::keeping(connect(&self.url, Pool::Worker(connections)).await?);
             stores.push(Self { reads: pool.clone(), writes: pool, ..self.clone() });
         }
         Ok(stores)

@@ -2,12 +2,15 @@
 //! the layers above write through the store without knowing the database library: only `store`
 //! depends on it.
 
+use std::sync::Arc;
+
 use sea_orm::{
     AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult, IsolationLevel,
     QueryResult, Statement, TransactionTrait,
 };
 
 use crate::StoreError;
+use crate::kept::Kept;
 
 /// A handle on the database that the repositories read and write through: the store's connections
 /// ([`Db`]) or one of its transactions ([`Tx`]). The layers above hold these, never the database
@@ -16,20 +19,48 @@ use crate::StoreError;
 pub struct Handle<C>(C);
 
 /// The store's connections, for reads and single writes outside a transaction.
-pub type Db = Handle<DatabaseConnection>;
+pub type Db = Handle<Pooled>;
 
 /// One transaction: every write of a request or a command goes through one, and nothing it wrote
 /// is seen by others before `commit`. Dropped without a commit, it rolls back.
 pub type Tx = Handle<DatabaseTransaction>;
 
+/// A pool of connections and, for a server worker on PostgreSQL, the connections it keeps out of
+/// the pool between queries ([`Kept`]): queries outside a transaction run on those, and everything
+/// else takes its connection from the pool, after giving the idle kept ones back.
+#[derive(Debug, Clone)]
+pub struct Pooled {
+    pool: DatabaseConnection,
+    kept: Option<Arc<Kept>>,
+}
+
+impl Pooled {
+    /// The pool, for work that takes a connection from it.
+    fn pool(&self) -> &DatabaseConnection {
+        if let Some(kept) = &self.kept {
+            kept.give_back();
+        }
+        &self.pool
+    }
+}
+
 impl Db {
-    pub(crate) fn new(db: DatabaseConnection) -> Self {
-        Self(db)
+    pub(crate) fn new(pool: DatabaseConnection) -> Self {
+        Self(Pooled { pool, kept: None })
+    }
+
+    /// A server worker's connections, which keep their connections between queries on PostgreSQL.
+    pub(crate) fn keeping(pool: DatabaseConnection) -> Self {
+        let kept = match pool.get_database_backend() {
+            DbBackend::Postgres => Some(Arc::new(Kept::new(pool.get_postgres_connection_pool().clone()))),
+            _ => None,
+        };
+        Self(Pooled { pool, kept })
     }
 
     /// The database library's connection, for the store's own work that needs the pool itself.
     pub(crate) fn inner(&self) -> &DatabaseConnection {
-        &self.0
+        self.0.pool()
     }
 
     /// A read-only transaction on one connection over one snapshot, for a read of several
@@ -37,24 +68,45 @@ impl Db {
     /// same committed state, and the connection is checked out once. (SQLite reads a transaction
     /// from one snapshot on its own and takes no such settings.)
     pub async fn snapshot(&self) -> Result<Tx, StoreError> {
-        let tx = match self.0.get_database_backend() {
+        let pool = self.0.pool();
+        let tx = match pool.get_database_backend() {
             DbBackend::Postgres => {
-                self.0.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?
+                pool.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?
             }
-            _ => self.0.begin().await?,
+            _ => pool.begin().await?,
         };
         Ok(Handle(tx))
     }
 
     pub(crate) async fn close(self) -> Result<(), StoreError> {
-        Ok(self.0.close().await?)
+        Ok(self.0.pool().close_by_ref().await?)
     }
 }
 
-impl<C: TransactionTrait<Transaction = DatabaseTransaction>> Handle<C> {
+/// What a transaction opens on: the store's connections, or a transaction (a savepoint inside it).
+#[async_trait::async_trait]
+pub trait Begins {
+    async fn begin_transaction(&self) -> Result<DatabaseTransaction, DbErr>;
+}
+
+#[async_trait::async_trait]
+impl Begins for Pooled {
+    async fn begin_transaction(&self) -> Result<DatabaseTransaction, DbErr> {
+        self.pool().begin().await
+    }
+}
+
+#[async_trait::async_trait]
+impl Begins for DatabaseTransaction {
+    async fn begin_transaction(&self) -> Result<DatabaseTransaction, DbErr> {
+        self.begin().await
+    }
+}
+
+impl<C: Begins + Sync> Handle<C> {
     /// Opens a transaction, or a savepoint inside this one.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
-        Ok(Handle(self.0.begin().await?))
+        Ok(Handle(self.0.begin_transaction().await?))
     }
 }
 
@@ -101,6 +153,43 @@ impl<C: ConnectionTrait + Send + Sync> ConnectionTrait for Handle<C> {
 
     fn is_mock_connection(&self) -> bool {
         self.0.is_mock_connection()
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for Pooled {
+    fn get_database_backend(&self) -> DbBackend {
+        self.pool.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.pool().execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.pool().execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        match &self.kept {
+            Some(kept) => kept.query_one(stmt).await,
+            None => self.pool.query_one_raw(stmt).await,
+        }
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        match &self.kept {
+            Some(kept) => kept.query_all(stmt).await,
+            None => self.pool.query_all_raw(stmt).await,
+        }
+    }
+
+    fn support_returning(&self) -> bool {
+        self.pool.support_returning()
+    }
+
+    fn is_mock_connection(&self) -> bool {
+        self.pool.is_mock_connection()
     }
 }
 

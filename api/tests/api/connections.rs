@@ -1,0 +1,70 @@
+//! The connections a server worker keeps between statements on PostgreSQL: a statement cut off
+//! half-way leaves nothing for the next one, and whatever takes a connection from the pool itself
+//! never waits for one that sits kept.
+
+use std::time::Duration;
+
+use dvc_store::Store;
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+use crate::helpers::TestDb;
+
+/// One worker's store with a single connection: the pool of 16 divided among 16 workers.
+async fn worker_with_one_connection(url: &str) -> Store {
+    let store = Store::open(url, None).await.unwrap();
+    store.for_workers(16).await.unwrap().remove(0)
+}
+
+/// A statement that the database answers only after a while.
+fn slow(backend: DbBackend) -> Statement {
+    let sql = match backend {
+        DbBackend::Postgres => "SELECT pg_sleep(1) IS NULL AS slow",
+        _ => "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000000) SELECT max(x) FROM c",
+    };
+    Statement::from_string(backend, sql)
+}
+
+async fn number(store: &Store, n: i32) -> i32 {
+    let db = store.conn();
+    let statement = Statement::from_string(db.get_database_backend(), format!("SELECT {n} AS n"));
+    let row = db.query_one_raw(statement).await.unwrap().unwrap();
+    row.try_get::<i32>("", "n").unwrap()
+}
+
+#[tokio::test]
+async fn a_statement_cut_off_half_way_leaves_nothing_for_the_next() {
+    let (_db, url) = TestDb::create().await;
+    let worker = worker_with_one_connection(&url).await;
+    assert_eq!(number(&worker, 1).await, 1);
+    let db = worker.conn();
+    let cut_off = tokio::time::timeout(Duration::from_millis(100), db.query_all_raw(slow(db.get_database_backend())));
+    assert!(cut_off.await.is_err(), "the slow statement is cut off");
+    for n in 2..6 {
+        assert_eq!(number(&worker, n).await, n, "each statement reads its own answer");
+    }
+}
+
+#[tokio::test]
+async fn a_failed_statement_leaves_its_connection_usable() {
+    let (_db, url) = TestDb::create().await;
+    let worker = worker_with_one_connection(&url).await;
+    let db = worker.conn();
+    let wrong = Statement::from_string(db.get_database_backend(), "SELECT no_such_column FROM units");
+    assert!(db.query_all_raw(wrong).await.is_err());
+    assert_eq!(number(&worker, 7).await, 7);
+}
+
+#[tokio::test]
+async fn a_transaction_never_waits_for_a_kept_connection() {
+    let (_db, url) = TestDb::create().await;
+    let worker = worker_with_one_connection(&url).await;
+    // The worker's only connection answered a statement and may now be kept for the next one.
+    assert_eq!(number(&worker, 1).await, 1);
+    // The pool would make a transaction wait 5 s for a connection before failing.
+    let tx = tokio::time::timeout(Duration::from_secs(2), worker.begin()).await;
+    let tx = tx.expect("the transaction gets the kept connection at once").unwrap();
+    tx.commit().await.unwrap();
+    let ping = tokio::time::timeout(Duration::from_secs(2), worker.ping()).await;
+    ping.expect("the readiness check gets a connection at once").unwrap();
+    assert_eq!(number(&worker, 2).await, 2);
+}
