@@ -55,6 +55,23 @@ async fn a_failed_statement_leaves_its_connection_usable() {
 }
 
 #[tokio::test]
+async fn queries_waiting_for_the_pool_get_the_connections_others_let_go() {
+    let (_db, url) = TestDb::create().await;
+    let worker = worker_with_one_connection(&url).await;
+    // Twenty queries at once for one connection: all but one wait for it in the pool, which would
+    // fail them after 5 s if the connection stayed kept instead of going back there.
+    let mut queries = tokio::task::JoinSet::new();
+    for n in 0..20 {
+        let worker = worker.clone();
+        queries.spawn(async move { number(&worker, n).await });
+    }
+    let answers = tokio::time::timeout(Duration::from_secs(3), queries.join_all()).await;
+    let mut answers = answers.expect("every query gets the connection in turn");
+    answers.sort_unstable();
+    assert_eq!(answers, (0..20).collect::<Vec<_>>());
+}
+
+#[tokio::test]
 async fn a_transaction_never_waits_for_a_kept_connection() {
     let (_db, url) = TestDb::create().await;
     let worker = worker_with_one_connection(&url).await;

@@ -12,18 +12,32 @@ use std::time::Instant;
 
 use sea_orm::sqlx::pool::PoolConnection;
 use sea_orm::sqlx::{self, PgPool, Postgres};
-use sea_orm::{DbErr, QueryResult, RuntimeErr, Statement};
+use sea_orm::{ConnAcquireErr, DbErr, QueryResult, RuntimeErr, Statement};
 use sea_query_sqlx::SqlxValues;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
-use crate::PING_AFTER_IDLE;
+use crate::{ACQUIRE_TIMEOUT, PING_AFTER_IDLE};
 
-/// One server worker's kept connections: those of its pool that are not in use by a statement and
-/// not back in the pool. Whoever takes a connection from the pool itself (a transaction, a write)
-/// first gives the idle ones back, so that no connection sits here while the pool has none.
+/// One server worker's kept connections: those of its pool that are not in use by a query and not
+/// back in the pool.
+///
+/// Queries wait for one another here, never in the pool: there are as many turns as the pool has
+/// connections, so a query with a turn finds a kept connection idle, or the pool one to give. Only
+/// transactions and writes wait in the pool itself, and a connection is kept only while nobody
+/// waits there: whoever starts waiting gives the idle ones back, and every connection let go while
+/// someone waits goes back to the pool too.
 #[derive(Debug)]
 pub(crate) struct Kept {
     pool: PgPool,
-    idle: Mutex<Vec<Idle>>,
+    turns: Semaphore,
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    idle: Vec<Idle>,
+    /// How many wait for a connection from the pool.
+    waiting: usize,
 }
 
 #[derive(Debug)]
@@ -32,13 +46,24 @@ struct Idle {
     since: Instant,
 }
 
+/// A wait for a connection from the pool, registered until it is dropped.
+pub(crate) struct Waiting<'a>(&'a Kept);
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.state().waiting -= 1;
+    }
+}
+
 impl Kept {
     pub(crate) fn new(pool: PgPool) -> Self {
-        Self { pool, idle: Mutex::new(Vec::new()) }
+        let turns = Semaphore::new(pool.options().get_max_connections() as usize);
+        Self { pool, turns, state: Mutex::new(State::default()) }
     }
 
     /// The rows of a query, on a kept connection if one is idle.
     pub(crate) async fn query_all(&self, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let _turn = self.turn().await?;
         let mut connection = self.checkout().await?;
         let rows = bind(&statement).fetch_all(&mut *connection).await.map_err(query_error)?;
         self.keep(connection);
@@ -47,38 +72,68 @@ impl Kept {
 
     /// The first row of a query, if any; the query is still read to its end, as sqlx does.
     pub(crate) async fn query_one(&self, statement: Statement) -> Result<Option<QueryResult>, DbErr> {
+        let _turn = self.turn().await?;
         let mut connection = self.checkout().await?;
         let row = bind(&statement).fetch_optional(&mut *connection).await.map_err(query_error)?;
         self.keep(connection);
         Ok(row.map(QueryResult::from))
     }
 
-    /// Gives every idle kept connection back to the pool.
-    pub(crate) fn give_back(&self) {
-        let idle = std::mem::take(&mut *self.idle());
+    /// Registers a wait for a connection from the pool: the idle kept connections go back to it at
+    /// once, and none is kept until the returned guard is dropped.
+    pub(crate) fn wait_for_pool(&self) -> Waiting<'_> {
+        let idle = {
+            let mut state = self.state();
+            state.waiting += 1;
+            std::mem::take(&mut state.idle)
+        };
         // Dropped outside the lock: each goes back to the pool on a task of its own.
         drop(idle);
+        Waiting(self)
+    }
+
+    /// A query's turn, waited for as long as the pool would have made it wait for a connection.
+    async fn turn(&self) -> Result<SemaphorePermit<'_>, DbErr> {
+        match tokio::time::timeout(ACQUIRE_TIMEOUT, self.turns.acquire()).await {
+            Ok(Ok(turn)) => Ok(turn),
+            Ok(Err(_closed)) => Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed)),
+            Err(_elapsed) => Err(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)),
+        }
     }
 
     async fn checkout(&self) -> Result<PoolConnection<Postgres>, DbErr> {
-        loop {
-            let Some(idle) = self.idle().pop() else { break };
+        if let Some(connection) = self.take_idle() {
+            return Ok(connection);
+        }
+        let _waiting = self.wait_for_pool();
+        self.pool.acquire().await.map_err(acquire_error)
+    }
+
+    fn take_idle(&self) -> Option<PoolConnection<Postgres>> {
+        let mut state = self.state();
+        while let Some(idle) = state.idle.pop() {
             if idle.since.elapsed() < PING_AFTER_IDLE {
-                return Ok(idle.connection);
+                return Some(idle.connection);
             }
             // Idle long enough for the server or the network to have dropped it: the pool tests
             // it on its way back.
             drop(idle);
         }
-        self.pool.acquire().await.map_err(acquire_error)
+        None
     }
 
     fn keep(&self, connection: PoolConnection<Postgres>) {
-        self.idle().push(Idle { connection, since: Instant::now() });
+        let mut state = self.state();
+        if state.waiting == 0 {
+            state.idle.push(Idle { connection, since: Instant::now() });
+            return;
+        }
+        drop(state);
+        drop(connection);
     }
 
-    fn idle(&self) -> MutexGuard<'_, Vec<Idle>> {
-        self.idle.lock().unwrap_or_else(PoisonError::into_inner)
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -87,8 +142,8 @@ impl Drop for Kept {
     /// end of a process there may be none (or that of another worker): kept connections are closed
     /// where they are instead.
     fn drop(&mut self) {
-        let idle = std::mem::take(self.idle.get_mut().unwrap_or_else(PoisonError::into_inner));
-        for Idle { connection, .. } in idle {
+        let state = std::mem::take(self.state.get_mut().unwrap_or_else(PoisonError::into_inner));
+        for Idle { connection, .. } in state.idle {
             drop(connection.detach());
         }
     }
@@ -106,8 +161,8 @@ fn query_error(error: sqlx::Error) -> DbErr {
 
 fn acquire_error(error: sqlx::Error) -> DbErr {
     match error {
-        sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout),
-        sqlx::Error::PoolClosed => DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::ConnectionClosed),
+        sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
+        sqlx::Error::PoolClosed => DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
         other => DbErr::Conn(RuntimeErr::SqlxError(other.into())),
     }
 }

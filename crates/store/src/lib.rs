@@ -83,6 +83,9 @@ const POSTGRES_CONNECTIONS: u32 = 16;
 /// 16 connections, and a page of units from 2,300 to 2,800; each costs at most SQLite's page cache.
 const SQLITE_READERS: u32 = 16;
 
+/// How long a request may wait for a connection before it is answered 503.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// How long a pooled connection may sit idle before a checkout pings it first.
 const PING_AFTER_IDLE: Duration = Duration::from_secs(30);
 
@@ -254,7 +257,7 @@ async fn connect(url: &str, pool: Pool) -> Result<DatabaseConnection, StoreError
         // A ping on every checkout would double the round trips of a request; only a connection
         // that sat idle long enough for the server or the network to have dropped it is pinged.
         .test_before_acquire_if_idle_for(PING_AFTER_IDLE)
-        .acquire_timeout(Duration::from_secs(5))
+        .acquire_timeout(ACQUIRE_TIMEOUT)
         .sqlx_logging(false)
         .map_sqlx_sqlite_opts(move |sqlite| {
             sqlite

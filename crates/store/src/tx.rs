@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use crate::StoreError;
-use crate::kept::Kept;
+use crate::kept::{Kept, Waiting};
 
 /// A handle on the database that the repositories read and write through: the store's connections
 /// ([`Db`]) or one of its transactions ([`Tx`]). The layers above hold these, never the database
@@ -27,7 +27,8 @@ pub type Tx = Handle<DatabaseTransaction>;
 
 /// A pool of connections and, for a server worker on PostgreSQL, the connections it keeps out of
 /// the pool between queries ([`Kept`]): queries outside a transaction run on those, and everything
-/// else takes its connection from the pool, after giving the idle kept ones back.
+/// else takes its connection from the pool, registered as waiting there so that none is kept
+/// meanwhile.
 #[derive(Debug, Clone)]
 pub struct Pooled {
     pool: DatabaseConnection,
@@ -35,12 +36,9 @@ pub struct Pooled {
 }
 
 impl Pooled {
-    /// The pool, for work that takes a connection from it.
-    fn pool(&self) -> &DatabaseConnection {
-        if let Some(kept) = &self.kept {
-            kept.give_back();
-        }
-        &self.pool
+    /// Registers a wait for a connection from the pool, for whatever takes one from it itself.
+    fn waiting(&self) -> Option<Waiting<'_>> {
+        self.kept.as_deref().map(Kept::wait_for_pool)
     }
 }
 
@@ -58,9 +56,11 @@ impl Db {
         Self(Pooled { pool, kept })
     }
 
-    /// The database library's connection, for the store's own work that needs the pool itself.
+    /// The database library's connection, for the store's own work that needs the pool itself
+    /// (that of the commands and the background tasks, which keeps no connections).
     pub(crate) fn inner(&self) -> &DatabaseConnection {
-        self.0.pool()
+        drop(self.0.waiting());
+        &self.0.pool
     }
 
     /// A read-only transaction on one connection over one snapshot, for a read of several
@@ -68,7 +68,8 @@ impl Db {
     /// same committed state, and the connection is checked out once. (SQLite reads a transaction
     /// from one snapshot on its own and takes no such settings.)
     pub async fn snapshot(&self) -> Result<Tx, StoreError> {
-        let pool = self.0.pool();
+        let _waiting = self.0.waiting();
+        let pool = &self.0.pool;
         let tx = match pool.get_database_backend() {
             DbBackend::Postgres => {
                 pool.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?
@@ -79,7 +80,8 @@ impl Db {
     }
 
     pub(crate) async fn close(self) -> Result<(), StoreError> {
-        Ok(self.0.pool().close_by_ref().await?)
+        drop(self.0.waiting());
+        Ok(self.0.pool.close_by_ref().await?)
     }
 }
 
@@ -92,7 +94,8 @@ pub trait Begins {
 #[async_trait::async_trait]
 impl Begins for Pooled {
     async fn begin_transaction(&self) -> Result<DatabaseTransaction, DbErr> {
-        self.pool().begin().await
+        let _waiting = self.waiting();
+        self.pool.begin().await
     }
 }
 
@@ -163,11 +166,13 @@ impl ConnectionTrait for Pooled {
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
-        self.pool().execute_raw(stmt).await
+        let _waiting = self.waiting();
+        self.pool.execute_raw(stmt).await
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
-        self.pool().execute_unprepared(sql).await
+        let _waiting = self.waiting();
+        self.pool.execute_unprepared(sql).await
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
