@@ -21,11 +21,11 @@ use crate::{ACQUIRE_TIMEOUT, PING_AFTER_IDLE};
 /// One server worker's kept connections: those of its pool that are not in use by a query and not
 /// back in the pool.
 ///
-/// Queries wait for one another here, never in the pool: there are as many turns as the pool has
-/// connections, so a query with a turn finds a kept connection idle, or the pool one to give. Only
-/// transactions and writes wait in the pool itself, and a connection is kept only while nobody
-/// waits there: whoever starts waiting gives the idle ones back, and every connection let go while
-/// someone waits goes back to the pool too.
+/// Queries wait for their turn here rather than in the pool: there are as many turns as the pool
+/// has connections, so a query with a turn finds a kept connection idle or, unless transactions
+/// hold the others, the pool one to give at once. Whatever does wait in the pool (such a query, a
+/// transaction, a write) is counted: the idle kept connections go back to the pool as it starts
+/// waiting, and every connection let go while it waits goes back there too.
 #[derive(Debug)]
 pub(crate) struct Kept {
     pool: PgPool,
