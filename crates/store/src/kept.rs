@@ -25,7 +25,9 @@ use crate::{ACQUIRE_TIMEOUT, PING_AFTER_IDLE};
 /// has connections, so a query with a turn finds a kept connection idle or, unless transactions
 /// hold the others, the pool one to give at once. Whatever does wait in the pool (such a query, a
 /// transaction, a write) is counted: the idle kept connections go back to the pool as it starts
-/// waiting, and every connection let go while it waits goes back there too.
+/// waiting, and every connection let go while it waits goes back there too. While anyone waits
+/// there, a query skips its turn and joins them, so that reads and writes share the pool's queue in
+/// the order they came.
 #[derive(Debug)]
 pub(crate) struct Kept {
     pool: PgPool,
@@ -92,10 +94,16 @@ impl Kept {
         Waiting(self)
     }
 
-    /// A query's turn, waited for as long as the pool would have made it wait for a connection.
-    async fn turn(&self) -> Result<SemaphorePermit<'_>, DbErr> {
+    /// A query's turn, waited for as long as the pool would have made it wait for a connection;
+    /// none while others wait in the pool.
+    async fn turn(&self) -> Result<Option<SemaphorePermit<'_>>, DbErr> {
+        // Nothing is kept while others wait in the pool, so a turn would only make the query
+        // queue twice.
+        if self.state().waiting > 0 {
+            return Ok(None);
+        }
         match tokio::time::timeout(ACQUIRE_TIMEOUT, self.turns.acquire()).await {
-            Ok(Ok(turn)) => Ok(turn),
+            Ok(Ok(turn)) => Ok(Some(turn)),
             Ok(Err(_closed)) => Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed)),
             Err(_elapsed) => Err(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)),
         }
