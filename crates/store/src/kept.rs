@@ -11,7 +11,7 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use sea_orm::sqlx::pool::PoolConnection;
-use sea_orm::sqlx::{self, PgPool, Postgres};
+use sea_orm::sqlx::{self, PgConnection, PgPool, Postgres};
 use sea_orm::{ConnAcquireErr, DbErr, QueryResult, RuntimeErr, Statement};
 use sea_query_sqlx::SqlxValues;
 use tokio::sync::{Semaphore, SemaphorePermit};
@@ -65,20 +65,31 @@ impl Kept {
 
     /// The rows of a query, on a kept connection if one is idle.
     pub(crate) async fn query_all(&self, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        let _turn = self.turn().await?;
-        let mut connection = self.checkout().await?;
-        let rows = bind(&statement).fetch_all(&mut *connection).await.map_err(query_error)?;
-        self.keep(connection);
+        let rows = self.run(statement, async |query, connection| query.fetch_all(connection).await).await?;
         Ok(rows.into_iter().map(QueryResult::from).collect())
     }
 
     /// The first row of a query, if any; the query is still read to its end, as sqlx does.
     pub(crate) async fn query_one(&self, statement: Statement) -> Result<Option<QueryResult>, DbErr> {
+        let row = self.run(statement, async |query, connection| query.fetch_optional(connection).await).await?;
+        Ok(row.map(QueryResult::from))
+    }
+
+    /// Runs a query on a kept connection if one is idle, else on one from the pool, and keeps the
+    /// connection only if the query read its answers to the end.
+    async fn run<T>(
+        &self,
+        statement: Statement,
+        fetch: impl AsyncFnOnce(PgQuery<'_>, &mut PgConnection) -> Result<T, sqlx::Error>,
+    ) -> Result<T, DbErr> {
         let _turn = self.turn().await?;
         let mut connection = self.checkout().await?;
-        let row = bind(&statement).fetch_optional(&mut *connection).await.map_err(query_error)?;
+        let Statement { sql, values, .. } = statement;
+        let values = SqlxValues(values.unwrap_or(sea_orm::Values(Vec::new())));
+        let query = sqlx::query_with(sqlx::AssertSqlSafe(sql.as_str()), values);
+        let answer = fetch(query, &mut connection).await.map_err(query_error)?;
         self.keep(connection);
-        Ok(row.map(QueryResult::from))
+        Ok(answer)
     }
 
     /// Registers a wait for a connection from the pool: the idle kept connections go back to it at
@@ -157,10 +168,8 @@ impl Drop for Kept {
     }
 }
 
-fn bind(statement: &Statement) -> sqlx::query::Query<'_, Postgres, SqlxValues> {
-    let values = statement.values.clone().unwrap_or(sea_orm::Values(Vec::new()));
-    sqlx::query_with(sqlx::AssertSqlSafe(statement.sql.as_str()), SqlxValues(values))
-}
+/// A query with its values bound, as sqlx runs it.
+type PgQuery<'q> = sqlx::query::Query<'q, Postgres, SqlxValues>;
 
 /// The errors sea-orm gives for the same failures, so that the store maps them as it maps sea-orm's.
 fn query_error(error: sqlx::Error) -> DbErr {
