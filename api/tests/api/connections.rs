@@ -1,6 +1,6 @@
-//! The connections a server worker keeps between statements on PostgreSQL: a statement cut off
-//! half-way leaves nothing for the next one, and whatever takes a connection from the pool itself
-//! never waits for one that sits kept.
+//! The connections a store keeps between statements (a server worker's on PostgreSQL, SQLite's
+//! readers): a statement cut off half-way leaves nothing for the next one, and whatever takes a
+//! connection from the pool itself never waits for one that sits kept.
 
 use std::time::Duration;
 
@@ -9,7 +9,8 @@ use sea_orm::{ConnectionTrait, DbBackend, Statement};
 
 use crate::helpers::TestDb;
 
-/// One worker's store with a single connection: the pool of 16 divided among 16 workers.
+/// One worker's store with a single connection on PostgreSQL (the pool of 16 divided among 16
+/// workers); on SQLite, the store whose readers every worker shares.
 async fn worker_with_one_connection(url: &str) -> Store {
     let store = Store::open(url, None).await.unwrap();
     store.for_workers(16).await.unwrap().remove(0)

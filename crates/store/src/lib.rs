@@ -98,7 +98,7 @@ impl Store {
         Migrator::up(&writes, None).await?;
         let pii = pii::load(&writes, pii_key).await?;
         let reads = match Pool::for_reads(url) {
-            Some(pool) => Db::new(connect(url, pool).await?),
+            Some(pool) => Db::keeping(connect(url, pool).await?),
             None => Db::new(writes.clone()),
         };
         let writes = Db::new(writes);

@@ -10,7 +10,7 @@ use sea_orm::{
 };
 
 use crate::StoreError;
-use crate::kept::{Kept, Waiting};
+use crate::kept::{Keeps, Kept, Waiting};
 
 /// A handle on the database that the repositories read and write through: the store's connections
 /// ([`Db`]) or one of its transactions ([`Tx`]). The layers above hold these, never the database
@@ -25,20 +25,20 @@ pub type Db = Handle<Pooled>;
 /// is seen by others before `commit`. Dropped without a commit, it rolls back.
 pub type Tx = Handle<DatabaseTransaction>;
 
-/// A pool of connections and, for a server worker on PostgreSQL, the connections it keeps out of
-/// the pool between queries ([`Kept`]): queries outside a transaction run on those, and everything
-/// else takes its connection from the pool, registered as waiting there so that none is kept
-/// meanwhile.
+/// A pool of connections and, for a server worker on PostgreSQL or SQLite's readers, the
+/// connections it keeps out of the pool between queries ([`Kept`]): queries outside a transaction
+/// run on those, and everything else takes its connection from the pool, registered as waiting
+/// there so that none is kept meanwhile.
 #[derive(Debug, Clone)]
 pub struct Pooled {
     pool: DatabaseConnection,
-    kept: Option<Arc<Kept>>,
+    kept: Option<Arc<dyn Keeps>>,
 }
 
 impl Pooled {
     /// Registers a wait for a connection from the pool, for whatever takes one from it itself.
     fn waiting(&self) -> Option<Waiting<'_>> {
-        self.kept.as_deref().map(Kept::wait_for_pool)
+        self.kept.as_deref().map(Keeps::wait_for_pool)
     }
 }
 
@@ -47,10 +47,12 @@ impl Db {
         Self(Pooled { pool, kept: None })
     }
 
-    /// A server worker's connections, which keep their connections between queries on PostgreSQL.
+    /// Connections that are kept between queries: a server worker's on PostgreSQL, SQLite's
+    /// readers.
     pub(crate) fn keeping(pool: DatabaseConnection) -> Self {
-        let kept = match pool.get_database_backend() {
+        let kept: Option<Arc<dyn Keeps>> = match pool.get_database_backend() {
             DbBackend::Postgres => Some(Arc::new(Kept::new(pool.get_postgres_connection_pool().clone()))),
+            DbBackend::Sqlite => Some(Arc::new(Kept::new(pool.get_sqlite_connection_pool().clone()))),
             _ => None,
         };
         Self(Pooled { pool, kept })
