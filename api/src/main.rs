@@ -135,6 +135,14 @@ fn parse_role(raw: &str) -> Result<Role, String> {
     Role::parse(raw).ok_or_else(|| "expected admin, manager, clerk, viewer or integration".to_owned())
 }
 
+/// The allocator of every Rust allocation in the process: a request allocates and frees many small
+/// values (rows, their columns, the JSON answer), and glibc's allocator spent about a fifth of a
+/// busy server's time on them. SQLite's own allocations still go through the C library. Built
+/// without transparent huge pages, which made each thread's first allocations hold 2 MiB of
+/// memory: 22 MB more at rest, for 4 % more reads a second.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
