@@ -10,14 +10,14 @@
 
 use std::fmt::Debug;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use sea_orm::sqlx::pool::PoolConnection;
 use sea_orm::sqlx::{self, Database, Executor, IntoArguments, Pool};
 use sea_orm::{ConnAcquireErr, DbErr, QueryResult, RuntimeErr, Statement};
 use sea_query_sqlx::SqlxValues;
-use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::sync::{Notify, Semaphore, SemaphorePermit, oneshot};
 
 use crate::{ACQUIRE_TIMEOUT, PING_AFTER_IDLE};
 
@@ -39,15 +39,22 @@ pub(crate) trait Keeps: Debug + Send + Sync {
 /// back in the pool.
 ///
 /// Queries wait for their turn here rather than in the pool: there are as many turns as the pool
-/// has connections, so a query with a turn finds a kept connection idle or, unless transactions
-/// hold the others, the pool one to give at once. Whatever does wait in the pool (such a query, a
-/// transaction, a write) is counted: the idle kept connections go back to the pool as it starts
-/// waiting, and every connection let go while it waits goes back there too. While anyone waits
-/// there, a query skips its turn and joins them, so that reads and writes share the pool's queue in
-/// the order they came.
+/// has connections, so a query with a turn that finds no kept connection idle takes whichever comes
+/// first, one from the pool or one that another query keeps meanwhile, without asking anyone to
+/// give theirs back. Whatever else waits in the pool (a transaction, a write, a query without a
+/// turn) is counted: the idle kept connections go back to the pool as it starts waiting, and every
+/// connection let go while it waits goes back there too. While anyone waits there, a query skips
+/// its turn and joins them, so that reads and writes share the pool's queue in the order they came.
 pub(crate) struct Kept<DB: Database> {
     pool: Pool<DB>,
     turns: Semaphore,
+    /// Shared with the tasks that ask the pool for a connection.
+    shared: Arc<Shared<DB>>,
+}
+
+struct Shared<DB: Database> {
+    /// Told whenever a connection is kept, for the queries with a turn that wait for one.
+    kept_one: Notify,
     /// The idle kept connections, in the order they were kept.
     idle: Mutex<Vec<Idle<DB>>>,
     /// How many wait for a connection from the pool: raised under the lock of `idle`, so that no
@@ -57,7 +64,7 @@ pub(crate) struct Kept<DB: Database> {
 
 impl<DB: Database> Debug for Kept<DB> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Kept").field("waiting", &self.waiting).finish_non_exhaustive()
+        f.debug_struct("Kept").field("waiting", &self.shared.waiting).finish_non_exhaustive()
     }
 }
 
@@ -83,23 +90,23 @@ where
     QueryResult: From<DB::Row>,
 {
     async fn query_all(&self, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        let _turn = self.turn().await?;
-        let mut connection = self.checkout().await?;
+        let turn = self.turn().await?;
+        let mut connection = self.checkout(turn.is_some()).await?;
         let rows = query(statement).fetch_all(&mut *connection).await.map_err(query_error)?;
-        self.keep(connection);
+        self.shared.keep(connection);
         Ok(rows.into_iter().map(QueryResult::from).collect())
     }
 
     async fn query_one(&self, statement: Statement) -> Result<Option<QueryResult>, DbErr> {
-        let _turn = self.turn().await?;
-        let mut connection = self.checkout().await?;
+        let turn = self.turn().await?;
+        let mut connection = self.checkout(turn.is_some()).await?;
         let row = query(statement).fetch_optional(&mut *connection).await.map_err(query_error)?;
-        self.keep(connection);
+        self.shared.keep(connection);
         Ok(row.map(QueryResult::from))
     }
 
     fn wait_for_pool(&self) -> Waiting<'_> {
-        self.register_wait()
+        self.shared.register_wait()
     }
 }
 
@@ -116,18 +123,8 @@ where
 impl<DB: Database> Kept<DB> {
     pub(crate) fn new(pool: Pool<DB>) -> Self {
         let turns = Semaphore::new(pool.options().get_max_connections() as usize);
-        Self { pool, turns, idle: Mutex::new(Vec::new()), waiting: AtomicUsize::new(0) }
-    }
-
-    fn register_wait(&self) -> Waiting<'_> {
-        let idle = {
-            let mut idle = self.idle();
-            self.waiting.fetch_add(1, Ordering::AcqRel);
-            std::mem::take(&mut *idle)
-        };
-        // Dropped outside the lock: each goes back to the pool on a task of its own.
-        drop(idle);
-        Waiting(&self.waiting)
+        let shared = Shared { kept_one: Notify::new(), idle: Mutex::new(Vec::new()), waiting: AtomicUsize::new(0) };
+        Self { pool, turns, shared: Arc::new(shared) }
     }
 
     /// A query's turn, waited for as long as the pool would have made it wait for a connection;
@@ -135,7 +132,7 @@ impl<DB: Database> Kept<DB> {
     async fn turn(&self) -> Result<Option<SemaphorePermit<'_>>, DbErr> {
         // Nothing is kept while others wait in the pool, so a turn would only make the query
         // queue twice.
-        if self.waiting.load(Ordering::Acquire) > 0 {
+        if self.shared.waiting.load(Ordering::Acquire) > 0 {
             return Ok(None);
         }
         match tokio::time::timeout(ACQUIRE_TIMEOUT, self.turns.acquire()).await {
@@ -145,12 +142,63 @@ impl<DB: Database> Kept<DB> {
         }
     }
 
-    async fn checkout(&self) -> Result<PoolConnection<DB>, DbErr> {
-        if let Some(connection) = self.take_idle() {
-            return Ok(connection);
+    /// A connection for a query: a kept one if one is idle. A query with a turn takes whichever
+    /// comes first, one from the pool or one kept meanwhile: registering it as waiting in the pool
+    /// would send every kept connection back there, and under a steady load the next query would
+    /// then find none kept either, each query paying for the pool's test again. A query without a
+    /// turn waits in the pool, registered there.
+    async fn checkout(&self, with_turn: bool) -> Result<PoolConnection<DB>, DbErr> {
+        if !with_turn {
+            if let Some(connection) = self.shared.take_idle() {
+                return Ok(connection);
+            }
+            let _waiting = self.shared.register_wait();
+            return self.pool.acquire().await.map_err(acquire_error);
         }
-        let _waiting = self.register_wait();
-        self.pool.acquire().await.map_err(acquire_error)
+        let mut from_pool = None;
+        loop {
+            // Listening before looking, so that a connection kept in between is heard of.
+            let kept = self.shared.kept_one.notified();
+            tokio::pin!(kept);
+            kept.as_mut().enable();
+            if let Some(connection) = self.shared.take_idle() {
+                return Ok(connection);
+            }
+            let from_pool = from_pool.get_or_insert_with(|| self.ask_pool());
+            tokio::select! {
+                acquired = from_pool => return acquired.unwrap_or(Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed))),
+                () = &mut kept => {}
+            }
+        }
+    }
+
+    /// A connection from the pool, asked for on a task of its own: a query that takes a kept
+    /// connection first stops waiting for it, and the connection the pool may be opening meanwhile
+    /// is not abandoned half-way but kept.
+    fn ask_pool(&self) -> oneshot::Receiver<Result<PoolConnection<DB>, DbErr>> {
+        let (answer, asked) = oneshot::channel();
+        let (pool, shared) = (self.pool.clone(), self.shared.clone());
+        tokio::spawn(async move {
+            let acquired = pool.acquire().await.map_err(acquire_error);
+            // Nobody left to answer: the connection is kept for the next query.
+            if let Err(Ok(connection)) = answer.send(acquired) {
+                shared.keep(connection);
+            }
+        });
+        asked
+    }
+}
+
+impl<DB: Database> Shared<DB> {
+    fn register_wait(&self) -> Waiting<'_> {
+        let idle = {
+            let mut idle = self.idle();
+            self.waiting.fetch_add(1, Ordering::AcqRel);
+            std::mem::take(&mut *idle)
+        };
+        // Dropped outside the lock: each goes back to the pool on a task of its own.
+        drop(idle);
+        Waiting(&self.waiting)
     }
 
     fn take_idle(&self) -> Option<PoolConnection<DB>> {
@@ -170,6 +218,8 @@ impl<DB: Database> Kept<DB> {
         let mut idle = self.idle();
         if self.waiting.load(Ordering::Acquire) == 0 {
             idle.push(Idle { connection, since: Instant::now() });
+            drop(idle);
+            self.kept_one.notify_one();
             return;
         }
         drop(idle);
@@ -181,7 +231,7 @@ impl<DB: Database> Kept<DB> {
     }
 }
 
-impl<DB: Database> Drop for Kept<DB> {
+impl<DB: Database> Drop for Shared<DB> {
     /// A connection dropped into its pool goes back on a task of the runtime at hand, and at the
     /// end of a process there may be none (or that of another worker): kept connections are closed
     /// where they are instead.
@@ -203,5 +253,38 @@ fn acquire_error(error: sqlx::Error) -> DbErr {
         sqlx::Error::PoolTimedOut => DbErr::ConnectionAcquire(ConnAcquireErr::Timeout),
         sqlx::Error::PoolClosed => DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed),
         other => DbErr::Conn(RuntimeErr::SqlxError(other.into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::sqlx::sqlite::{Sqlite, SqlitePoolOptions};
+    use sea_orm::{DbBackend, Statement};
+
+    use super::*;
+
+    /// Rounds of many queries at once on a pool of two connections that opens them on first use:
+    /// after each round both connections are kept and none went back to the pool, where each
+    /// return costs the pool's test of the connection.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_steady_load_keeps_every_connection() {
+        let pool = SqlitePoolOptions::new().max_connections(2).connect_lazy("sqlite::memory:").unwrap();
+        let kept = std::sync::Arc::new(Kept::<Sqlite>::new(pool.clone()));
+        for round in 0..5 {
+            let mut queries = tokio::task::JoinSet::new();
+            for _ in 0..16 {
+                let kept = kept.clone();
+                queries.spawn(async move {
+                    for _ in 0..20 {
+                        let statement = Statement::from_string(DbBackend::Sqlite, "SELECT 1");
+                        kept.query_all(statement).await.unwrap();
+                    }
+                });
+            }
+            queries.join_all().await;
+            assert_eq!(pool.size(), 2, "round {round}: both connections are open");
+            assert_eq!(kept.shared.idle().len(), 2, "round {round}: both are kept");
+            assert_eq!(pool.num_idle(), 0, "round {round}: none is back in the pool");
+        }
     }
 }
