@@ -90,18 +90,12 @@ where
     QueryResult: From<DB::Row>,
 {
     async fn query_all(&self, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
-        let turn = self.turn().await?;
-        let mut connection = self.checkout(turn.is_some()).await?;
-        let rows = query(statement).fetch_all(&mut *connection).await.map_err(query_error)?;
-        self.shared.keep(connection);
+        let rows = self.run(async |connection| query(statement).fetch_all(connection).await).await?;
         Ok(rows.into_iter().map(QueryResult::from).collect())
     }
 
     async fn query_one(&self, statement: Statement) -> Result<Option<QueryResult>, DbErr> {
-        let turn = self.turn().await?;
-        let mut connection = self.checkout(turn.is_some()).await?;
-        let row = query(statement).fetch_optional(&mut *connection).await.map_err(query_error)?;
-        self.shared.keep(connection);
+        let row = self.run(async |connection| query(statement).fetch_optional(connection).await).await?;
         Ok(row.map(QueryResult::from))
     }
 
@@ -125,6 +119,16 @@ impl<DB: Database> Kept<DB> {
         let turns = Semaphore::new(pool.options().get_max_connections() as usize);
         let shared = Shared { kept_one: Notify::new(), idle: Mutex::new(Vec::new()), waiting: AtomicUsize::new(0) };
         Self { pool, turns, shared: Arc::new(shared) }
+    }
+
+    /// Runs a query on a kept connection if one is idle, else on one from the pool, and keeps the
+    /// connection only if the query read its answers to the end.
+    async fn run<T>(&self, fetch: impl AsyncFnOnce(&mut DB::Connection) -> Result<T, sqlx::Error>) -> Result<T, DbErr> {
+        let turn = self.turn().await?;
+        let mut connection = self.checkout(turn.is_some()).await?;
+        let answer = fetch(&mut connection).await.map_err(query_error)?;
+        self.shared.keep(connection);
+        Ok(answer)
     }
 
     /// A query's turn, waited for as long as the pool would have made it wait for a connection;
@@ -166,7 +170,11 @@ impl<DB: Database> Kept<DB> {
             }
             let from_pool = from_pool.get_or_insert_with(|| self.ask_pool());
             tokio::select! {
-                acquired = from_pool => return acquired.unwrap_or(Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed))),
+                acquired = from_pool => {
+                    // The asking task ends only by answering, unless its runtime shuts down.
+                    let closed = DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed);
+                    return acquired.unwrap_or(Err(closed));
+                }
                 () = &mut kept => {}
             }
         }
@@ -269,7 +277,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_steady_load_keeps_every_connection() {
         let pool = SqlitePoolOptions::new().max_connections(2).connect_lazy("sqlite::memory:").unwrap();
-        let kept = std::sync::Arc::new(Kept::<Sqlite>::new(pool.clone()));
+        let kept = Arc::new(Kept::<Sqlite>::new(pool.clone()));
         for round in 0..5 {
             let mut queries = tokio::task::JoinSet::new();
             for _ in 0..16 {
