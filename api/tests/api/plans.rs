@@ -66,6 +66,22 @@ async fn a_unit_is_read_with_its_relations_through_indexes() {
     assert!(!text.contains("Seq Scan") && !text.contains("SCAN "), "{text}");
 }
 
+/// A page of units reads the names of its units' parents and provinces and the units' successors
+/// apart, in one statement whose two parts are each a lookup by primary key.
+#[tokio::test]
+async fn a_page_of_units_reads_its_relations_by_key() {
+    let app = spawn_app().await;
+    let sql = format!(
+        "SELECT id, name, NULL FROM units WHERE id IN ('{ID}') \
+         UNION ALL SELECT unit_id, NULL, successor_id FROM unit_successors WHERE unit_id IN ('{ID}')"
+    );
+    let text = plan(&app, &sql, &["enable_seqscan"]).await;
+    let by_key =
+        [("units_pkey", "unit_successors_pkey"), ("sqlite_autoindex_units_1", "sqlite_autoindex_unit_successors_1")];
+    assert!(by_key.iter().any(|(units, successors)| text.contains(units) && text.contains(successors)), "{text}");
+    assert!(!text.contains("Seq Scan") && !text.contains("SCAN "), "{text}");
+}
+
 /// The SQLite built in keeps a prepared statement for every value bound to it: without the planner's
 /// stability guarantee, a statement with `LIMIT ?` (every page, every `.one()`) was prepared again
 /// on each execution. And it counts no memory, which took a process-wide lock per allocation.

@@ -191,3 +191,27 @@ async fn records_at_an_old_unit_count_toward_its_successor_after_the_reform() {
     let again = body(app.post("/api/v1/units/reorganisations/officials", &app.admin, &json!({})).await).await;
     assert_eq!(again["officials_moved"], 0);
 }
+
+/// A page of units reads its parents' and provinces' names and its successors apart from the
+/// units themselves; every unit of every page must read as it does alone, old tree and new, a
+/// commune split in several successors included.
+#[tokio::test]
+async fn every_unit_of_a_page_reads_as_it_does_alone() {
+    let app = spawn_app().await;
+    import_province(&app, "52").await;
+    reorganise(&app, "").await;
+    let (mut listed, mut path) = (Vec::new(), "/api/v1/units?limit=200".to_owned());
+    loop {
+        let page = body(app.get(&path, &app.admin).await).await;
+        listed.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(cursor) => path = format!("/api/v1/units?limit=200&cursor={cursor}"),
+            None => break,
+        }
+    }
+    assert!(listed.iter().any(|unit| unit["successor_ids"].as_array().unwrap().len() > 1));
+    for unit in &listed {
+        let alone = body(app.get(&format!("/api/v1/units/{}", unit["id"].as_str().unwrap()), &app.admin).await).await;
+        assert_eq!(unit, &alone);
+    }
+}
