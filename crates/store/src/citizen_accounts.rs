@@ -268,7 +268,6 @@ async fn record_chunk(
     }
     let written: Vec<&NewCitizenAccount> =
         fresh.iter().filter(|(id, _, _)| inserted.contains(id)).map(|(_, _, new)| new).collect();
-    counters::add(db, written.iter().map(|new| Delta::of_new(new, 1)).collect()).await?;
     let changes = fresh
         .iter()
         .filter(|(id, _, _)| inserted.contains(id))
@@ -277,6 +276,7 @@ async fn record_chunk(
         })
         .collect();
     audit::record_many(db, actor, changes).await?;
+    counters::add(db, written.iter().map(|new| Delta::of_new(new, 1)).collect()).await?;
     Ok(answers)
 }
 
@@ -373,11 +373,11 @@ pub async fn void(
     if applied.rows_affected != 1 {
         return Err(StoreError::conflict("the record is already voided", Some(id)));
     }
-    counters::add(db, vec![Delta::of_record(&before, -1)]).await?;
     let after = get(db, pii, id).await?;
     let change =
         Change::update("citizen_account.void", ENTITY, id, snapshot(&before), snapshot(&after)).in_unit(after.unit_id);
     audit::record(db, actor, change).await?;
+    counters::add(db, vec![Delta::of_record(&before, -1)]).await?;
     Ok(after)
 }
 

@@ -166,11 +166,11 @@ pub async fn create(db: &impl ConnectionTrait, actor: &Actor, new: NewGrant) -> 
     }
     let standing = standing::before(db, vec![new.official_id]).await?;
     let model = new_model(Uuid::now_v7(), new, actor, crate::now()).insert(db).await?;
-    standing::settle(db, standing).await?;
     let grant = to_domain(model)?;
     let change = Change::created("grant.create", ENTITY, grant.id, snapshot(&grant))
         .in_unit(unit_of_official(db, grant.official_id).await?);
     audit::record(db, actor, change).await?;
+    standing::settle(db, standing).await?;
     Ok(grant)
 }
 
@@ -238,11 +238,11 @@ pub async fn revoke(
         .col_expr(Column::RevokeReason, Expr::value(reason));
     let standing = standing::before(db, vec![before.official_id]).await?;
     versioned::apply(db, update, id, before.version).await?;
-    standing::settle(db, standing).await?;
     let after = get(db, id).await?;
     let change = Change::update("grant.revoke", ENTITY, id, snapshot(&before), snapshot(&after))
         .in_unit(unit_of_official(db, after.official_id).await?);
     audit::record(db, actor, change).await?;
+    standing::settle(db, standing).await?;
     Ok(after)
 }
 

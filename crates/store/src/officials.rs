@@ -199,10 +199,10 @@ pub async fn create_at(
         return Err(StoreError::conflict("an active official has this ID number", None));
     }
     let model = row.try_into_model()?;
-    standing::add_recorded(db, &model, unit).await?;
-    let official = to_domain(pii, model)?;
+    let official = to_domain(pii, model.clone())?;
     let change = Change::created("official.create", ENTITY, official.id, snapshot(&official)).in_unit(official.unit_id);
     audit::record(db, actor, change).await?;
+    standing::add_recorded(db, &model, unit).await?;
     Ok(official)
 }
 
@@ -282,7 +282,6 @@ pub async fn move_to_units(
                 .await?;
         }
     }
-    standing::settle(db, standing).await?;
     let changes = befores
         .into_iter()
         .map(|model| {
@@ -292,7 +291,8 @@ pub async fn move_to_units(
             Ok(change.in_unit(after.unit_id))
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    audit::record_many(db, actor, changes).await
+    audit::record_many(db, actor, changes).await?;
+    standing::settle(db, standing).await
 }
 
 /// Deactivates an official with a reason, ending its grants; the record stays, as history.
@@ -331,9 +331,9 @@ async fn finish_update(
 ) -> Result<Official, StoreError> {
     let standing = standing::before(db, vec![before.id]).await?;
     versioned::apply(db, update, before.id, before.version).await?;
-    standing::settle(db, standing).await?;
     let after = get(db, pii, before.id).await?;
     let change = Change::update(action, ENTITY, before.id, snapshot(&before), snapshot(&after)).in_unit(after.unit_id);
     audit::record(db, actor, change).await?;
+    standing::settle(db, standing).await?;
     Ok(after)
 }

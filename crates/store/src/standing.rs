@@ -91,7 +91,9 @@ pub(crate) async fn before(db: &impl ConnectionTrait, official_ids: Vec<Uuid>) -
     Ok(Before { official_ids, placed })
 }
 
-/// Moves the ledgers from the officials' standing before the change to their standing now.
+/// Moves the ledgers from the officials' standing before the change to their standing now. Called
+/// last in a transaction, as [`crate::counters::add`] is and for the same reason: it locks rows that
+/// every other writer in the province locks too, until the transaction commits.
 pub(crate) async fn settle(db: &impl ConnectionTrait, before: Before) -> Result<(), StoreError> {
     let mut own = Tallies::new();
     for placed in &before.placed {
@@ -105,7 +107,8 @@ pub(crate) async fn settle(db: &impl ConnectionTrait, before: Before) -> Result<
 }
 
 /// Adds an official just recorded to the ledgers: its row is at hand, no grant names it yet, and
-/// `unit` is its unit's path as the caller read it, so nothing needs reading.
+/// `unit` is its unit's path as the caller read it, so nothing needs reading. Called last in a
+/// transaction, as [`settle`] is.
 pub(crate) async fn add_recorded(
     db: &impl ConnectionTrait,
     official: &official::Model,

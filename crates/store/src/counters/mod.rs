@@ -97,6 +97,12 @@ type Tallies = BTreeMap<CounterKey, Counts>;
 /// Adds the deltas to the counters, one upsert per key touched, at the unit a record counts at and
 /// at each unit above it. A record made at a unit that had closed by its month counts at the
 /// unit's successor ([`Succession`]).
+///
+/// A transaction calls it last: the upserts lock the counter rows of the province and of every
+/// unit on the way down, which every other record of the province must also lock, until the
+/// transaction commits; each statement after them would make the province's writers wait longer.
+/// (Audit events first, counters last took `POST /officials`, whose ledgers work the same way, from
+/// 580 to 700 requests/s at 16 connections on PostgreSQL.)
 pub(crate) async fn add(db: &impl ConnectionTrait, deltas: Vec<Delta>) -> Result<(), StoreError> {
     if deltas.is_empty() {
         return Ok(());
