@@ -1,4 +1,4 @@
 -- The statements the server ran for one GET /api/v1/units, from PostgreSQL's statement log; bench/run.sh rewrites this file on every run.
--- pgbench -D v1=2026-11-30 01:41:12.252449+00
+-- pgbench -D v1=2026-11-30 02:30:59.765566+00
 SELECT "units"."id", "units"."code", "units"."name", "units"."name_folded", "units"."kind", "units"."category", "units"."parent_id", "units"."path", "units"."level", "units"."valid_from", "units"."valid_to", "units"."version", "units"."created_at", "units"."updated_at" FROM "units" WHERE "units"."name_folded" LIKE '%phuc xa%' ORDER BY "units"."id" ASC LIMIT '51';
-SELECT "id", "name", NULL FROM "units" WHERE "id" IN (CAST('01a22a1c-dffe-7194-8131-49cc484066f8' AS uuid), CAST('01a22a1c-dffe-7194-8131-49cddd6f0c61' AS uuid)) UNION ALL (SELECT "unit_id", NULL, "successor_id" FROM "unit_successors" WHERE "unit_id" IN (CAST('01a22a1c-dffe-7194-8131-49ce2030c9ad' AS uuid)));
+SELECT "id", "name", NULL FROM "units" WHERE "id" IN (CAST('01a22a4a-7664-7131-b8ad-099830b03f3b' AS uuid), CAST('01a22a4a-7664-7131-b8ad-09999f8d8184' AS uuid)) UNION ALL (SELECT "unit_id", NULL, "successor_id" FROM "unit_successors" WHERE "unit_id" IN (CAST('01a22a4a-7664-7131-b8ad-099a5547135d' AS uuid)));
