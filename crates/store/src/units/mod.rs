@@ -72,7 +72,7 @@ fn snapshot(unit: &Unit) -> Value {
     })
 }
 
-/// One row of [`read`]: a unit, the names of its parent and province, and one of its successors
+/// One row of [`get`]: the unit, the names of its parent and province, and one of its successors
 /// (a unit with several successors comes in as many rows).
 #[derive(Debug, FromQueryResult)]
 struct UnitRow {
@@ -83,10 +83,14 @@ struct UnitRow {
     successor_id: Option<Uuid>,
 }
 
-/// Reads the units `which` selects, in id order, with their successors and the names of their
-/// parents and provinces, in one statement: a request for a unit makes one round trip for it. The
-/// province is the unit whose path is the first segment of the unit's.
-async fn read(db: &impl ConnectionTrait, which: Expr) -> Result<Vec<Unit>, StoreError> {
+async fn find_model(db: &impl ConnectionTrait, id: Uuid) -> Result<unit::Model, StoreError> {
+    Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)
+}
+
+/// Reads a unit with its successors and the names of its parent and province in one statement:
+/// a request for a unit makes one round trip for it. The province is the unit whose path is the
+/// first segment of the unit's.
+pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<Unit, StoreError> {
     let (parent, province, successor) = (Alias::new("parent"), Alias::new("province"), unit_successor::Entity);
     let province_path = Func::cust(Alias::new("SUBSTR"))
         .arg(Expr::col((Entity, Column::Path)))
@@ -113,31 +117,14 @@ async fn read(db: &impl ConnectionTrait, which: Expr) -> Result<Vec<Unit>, Store
                 .and(Expr::col((province, Column::Id)).ne(Expr::col((Entity, Column::Id)))),
         )
         .left_join(successor, Expr::col((successor, unit_successor::Column::UnitId)).equals((Entity, Column::Id)))
-        .and_where(which)
-        .order_by((Entity, Column::Id), Order::Asc)
+        .and_where(Expr::col((Entity, Column::Id)).eq(id))
         .order_by((successor, unit_successor::Column::SuccessorId), Order::Asc)
         .to_owned();
-    let rows = UnitRow::find_by_statement(db.get_database_backend().build(&select)).all(db).await?;
-    let mut units: Vec<(unit::Model, Related)> = Vec::new();
-    for row in rows {
-        match units.last_mut() {
-            Some((unit, related)) if unit.id == row.unit.id => related.successor_ids.extend(row.successor_id),
-            _ => {
-                let successor_ids = row.successor_id.into_iter().collect();
-                let related = Related { successor_ids, parent_name: row.parent_name, province_name: row.province_name };
-                units.push((row.unit, related));
-            }
-        }
-    }
-    units.into_iter().map(|(model, related)| to_domain(model, related)).collect()
-}
-
-async fn find_model(db: &impl ConnectionTrait, id: Uuid) -> Result<unit::Model, StoreError> {
-    Entity::find_by_id(id).one(db).await?.ok_or(StoreError::NotFound)
-}
-
-pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<Unit, StoreError> {
-    read(db, Expr::col((Entity, Column::Id)).eq(id)).await?.pop().ok_or(StoreError::NotFound)
+    let mut rows = UnitRow::find_by_statement(db.get_database_backend().build(&select)).all(db).await?.into_iter();
+    let first = rows.next().ok_or(StoreError::NotFound)?;
+    let successor_ids = first.successor_id.into_iter().chain(rows.filter_map(|row| row.successor_id)).collect();
+    let related = Related { successor_ids, parent_name: first.parent_name, province_name: first.province_name };
+    to_domain(first.unit, related)
 }
 
 /// Which units to list; every field narrows the list.
@@ -189,7 +176,7 @@ pub async fn list(
 }
 
 /// What the units of a page are read with, in a second statement rather than joined to every row
-/// as [`read`] does: a page's units share a few parents and provinces, and looking those up once
+/// as [`get`] does: a page's units share a few parents and provinces, and looking those up once
 /// each instead of once a row halves the database's work for a page (pgbench: 3.6 k pages/s
 /// joined, 7.9 k in two statements). The names come by id, a unit's province being the root of
 /// its path; the successors come in the same statement's second part.
