@@ -6,7 +6,8 @@
 //! request that makes one statement thus paid for two. A connection whose statement ran to its end
 //! has read every answer, so it is known to be ready: it is kept here for the next statement,
 //! without the test. A statement that fails or is cut off never comes back here: its connection
-//! goes back to the pool, which tests it.
+//! goes back to the pool, which tests it. A transaction holds its connection from `BEGIN` to its
+//! end ([`Holding`]) and keeps it again the same way when it ended cleanly.
 
 use std::fmt::Debug;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,10 +15,11 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use sea_orm::sqlx::pool::PoolConnection;
-use sea_orm::sqlx::{self, Database, Executor, IntoArguments, Pool};
-use sea_orm::{ConnAcquireErr, DbErr, QueryResult, RuntimeErr, Statement};
+use sea_orm::sqlx::{self, Database, Executor, IntoArguments, Pool, SqlSafeStr};
+use sea_orm::{ConnAcquireErr, DbErr, ExecResult, QueryResult, RuntimeErr, Statement};
 use sea_query_sqlx::SqlxValues;
-use tokio::sync::{Notify, Semaphore, SemaphorePermit, oneshot};
+use sqlx_core::transaction::TransactionManager;
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, oneshot};
 
 use crate::{ACQUIRE_TIMEOUT, PING_AFTER_IDLE};
 
@@ -29,6 +31,10 @@ pub(crate) trait Keeps: Debug + Send + Sync {
 
     /// The first row of a query, if any; the query is still read to its end, as sqlx does.
     async fn query_one(&self, statement: Statement) -> Result<Option<QueryResult>, DbErr>;
+
+    /// Opens a transaction with `begin` (`BEGIN` when none) on a kept connection if one is idle,
+    /// holding the connection and the query's turn until the transaction ends.
+    async fn begin(&self, begin: Option<&'static str>) -> Result<Box<dyn Transacting>, DbErr>;
 
     /// Registers a wait for a connection from the pool: the idle kept connections go back to it at
     /// once, and none is kept until the returned guard is dropped.
@@ -47,7 +53,7 @@ pub(crate) trait Keeps: Debug + Send + Sync {
 /// its turn and joins them, so that reads and writes share the pool's queue in the order they came.
 pub(crate) struct Kept<DB: Database> {
     pool: Pool<DB>,
-    turns: Semaphore,
+    turns: Arc<Semaphore>,
     /// Shared with the tasks that ask the pool for a connection.
     shared: Arc<Shared<DB>>,
 }
@@ -88,6 +94,7 @@ where
     for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
     SqlxValues: IntoArguments<DB>,
     QueryResult: From<DB::Row>,
+    ExecResult: From<DB::QueryResult>,
 {
     async fn query_all(&self, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
         let rows = self.run(async |connection| query(statement).fetch_all(connection).await).await?;
@@ -97,6 +104,12 @@ where
     async fn query_one(&self, statement: Statement) -> Result<Option<QueryResult>, DbErr> {
         let row = self.run(async |connection| query(statement).fetch_optional(connection).await).await?;
         Ok(row.map(QueryResult::from))
+    }
+
+    async fn begin(&self, begin: Option<&'static str>) -> Result<Box<dyn Transacting>, DbErr> {
+        let turn = self.turn().await?;
+        let connection = self.checkout(turn.is_some()).await?;
+        Ok(Box::new(Holding::begin(connection, Some(self.shared.clone()), turn, begin).await?))
     }
 
     fn wait_for_pool(&self) -> Waiting<'_> {
@@ -116,7 +129,7 @@ where
 
 impl<DB: Database> Kept<DB> {
     pub(crate) fn new(pool: Pool<DB>) -> Self {
-        let turns = Semaphore::new(pool.options().get_max_connections() as usize);
+        let turns = Arc::new(Semaphore::new(pool.options().get_max_connections() as usize));
         let shared = Shared { kept_one: Notify::new(), idle: Mutex::new(Vec::new()), waiting: AtomicUsize::new(0) };
         Self { pool, turns, shared: Arc::new(shared) }
     }
@@ -133,13 +146,13 @@ impl<DB: Database> Kept<DB> {
 
     /// A query's turn, waited for as long as the pool would have made it wait for a connection;
     /// none while others wait in the pool.
-    async fn turn(&self) -> Result<Option<SemaphorePermit<'_>>, DbErr> {
+    async fn turn(&self) -> Result<Option<OwnedSemaphorePermit>, DbErr> {
         // Nothing is kept while others wait in the pool, so a turn would only make the query
         // queue twice.
         if self.shared.waiting.load(Ordering::Acquire) > 0 {
             return Ok(None);
         }
-        match tokio::time::timeout(ACQUIRE_TIMEOUT, self.turns.acquire()).await {
+        match tokio::time::timeout(ACQUIRE_TIMEOUT, self.turns.clone().acquire_owned()).await {
             Ok(Ok(turn)) => Ok(Some(turn)),
             Ok(Err(_closed)) => Err(DbErr::ConnectionAcquire(ConnAcquireErr::ConnectionClosed)),
             Err(_elapsed) => Err(DbErr::ConnectionAcquire(ConnAcquireErr::Timeout)),
@@ -251,6 +264,145 @@ impl<DB: Database> Drop for Shared<DB> {
     }
 }
 
+/// One transaction's connection, whichever the database: what [`crate::tx::Transaction`] runs its
+/// statements on, the transaction and its savepoints in turn.
+#[async_trait::async_trait]
+pub(crate) trait Transacting: Send {
+    async fn execute(&mut self, statement: Statement) -> Result<ExecResult, DbErr>;
+
+    async fn execute_unprepared(&mut self, sql: &str) -> Result<ExecResult, DbErr>;
+
+    async fn query_all(&mut self, statement: Statement) -> Result<Vec<QueryResult>, DbErr>;
+
+    async fn query_one(&mut self, statement: Statement) -> Result<Option<QueryResult>, DbErr>;
+
+    /// Opens a savepoint inside the transaction.
+    async fn savepoint(&mut self) -> Result<(), DbErr>;
+
+    /// Commits the innermost open level: the savepoint, or the transaction itself.
+    async fn commit(&mut self) -> Result<(), DbErr>;
+
+    /// Rolls back the innermost open level.
+    async fn rollback(&mut self) -> Result<(), DbErr>;
+
+    /// Rolls back the innermost open level without waiting, for a level dropped while open: the
+    /// statement goes with the connection's next one.
+    fn start_rollback(&mut self);
+}
+
+/// A connection held by a transaction, from `BEGIN` to its end. It is kept again when the
+/// transaction ended cleanly, its last statement read to the end; otherwise it goes back to the
+/// pool, which tests it, with whatever is still open rolled back.
+pub(crate) struct Holding<DB: Database> {
+    /// Always present until the holding is dropped.
+    connection: Option<PoolConnection<DB>>,
+    /// Where the connection is kept afterwards, if its pool keeps connections.
+    keep_in: Option<Arc<Shared<DB>>>,
+    /// The query's turn among those of the kept connections, held for the whole transaction.
+    _turn: Option<OwnedSemaphorePermit>,
+    /// Whether the last statement ran to its end.
+    clean: bool,
+}
+
+impl<DB: Database> Holding<DB> {
+    /// Opens a transaction with `begin` (`BEGIN` when none) on a connection of `pool`, held
+    /// until the transaction ends: for the pools that keep no connections.
+    pub(crate) async fn begin_on(pool: &Pool<DB>, begin: Option<&'static str>) -> Result<Self, DbErr> {
+        let connection = pool.acquire().await.map_err(acquire_error)?;
+        Self::begin(connection, None, None, begin).await
+    }
+
+    async fn begin(
+        connection: PoolConnection<DB>,
+        keep_in: Option<Arc<Shared<DB>>>,
+        turn: Option<OwnedSemaphorePermit>,
+        begin: Option<&'static str>,
+    ) -> Result<Self, DbErr> {
+        let mut holding = Self { connection: Some(connection), keep_in, _turn: turn, clean: true };
+        let statement = begin.map(SqlSafeStr::into_sql_str);
+        holding.run(async |connection| DB::TransactionManager::begin(connection, statement).await).await?;
+        Ok(holding)
+    }
+
+    /// Runs one statement, marking the connection unclean until it has read the statement's
+    /// answers to the end: a statement cut off half-way leaves it unclean.
+    async fn run<T>(
+        &mut self,
+        work: impl AsyncFnOnce(&mut DB::Connection) -> Result<T, sqlx::Error>,
+    ) -> Result<T, DbErr> {
+        let connection = self.connection.as_mut().expect("a holding has its connection until dropped");
+        self.clean = false;
+        let answer = work(connection).await.map_err(query_error)?;
+        self.clean = true;
+        Ok(answer)
+    }
+}
+
+#[async_trait::async_trait]
+impl<DB: Database> Transacting for Holding<DB>
+where
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    SqlxValues: IntoArguments<DB>,
+    QueryResult: From<DB::Row>,
+    ExecResult: From<DB::QueryResult>,
+{
+    async fn execute(&mut self, statement: Statement) -> Result<ExecResult, DbErr> {
+        self.run(async |connection| query(statement).execute(connection).await).await.map(ExecResult::from)
+    }
+
+    async fn execute_unprepared(&mut self, sql: &str) -> Result<ExecResult, DbErr> {
+        let sql = sql.to_owned();
+        self.run(async |connection| sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(connection).await)
+            .await
+            .map(ExecResult::from)
+    }
+
+    async fn query_all(&mut self, statement: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        let rows = self.run(async |connection| query(statement).fetch_all(connection).await).await?;
+        Ok(rows.into_iter().map(QueryResult::from).collect())
+    }
+
+    async fn query_one(&mut self, statement: Statement) -> Result<Option<QueryResult>, DbErr> {
+        let row = self.run(async |connection| query(statement).fetch_optional(connection).await).await?;
+        Ok(row.map(QueryResult::from))
+    }
+
+    async fn savepoint(&mut self) -> Result<(), DbErr> {
+        self.run(async |connection| DB::TransactionManager::begin(connection, None).await).await
+    }
+
+    async fn commit(&mut self) -> Result<(), DbErr> {
+        self.run(async |connection| DB::TransactionManager::commit(connection).await).await
+    }
+
+    async fn rollback(&mut self) -> Result<(), DbErr> {
+        self.run(async |connection| DB::TransactionManager::rollback(connection).await).await
+    }
+
+    fn start_rollback(&mut self) {
+        if let Some(connection) = self.connection.as_mut() {
+            DB::TransactionManager::start_rollback(connection);
+        }
+    }
+}
+
+impl<DB: Database> Drop for Holding<DB> {
+    fn drop(&mut self) {
+        let Some(mut connection) = self.connection.take() else { return };
+        let open = DB::TransactionManager::get_transaction_depth(&connection) > 0;
+        match &self.keep_in {
+            Some(shared) if self.clean && !open => shared.keep(connection),
+            _ => {
+                // Whatever is still open is rolled back before the pool's test, which sends it.
+                while DB::TransactionManager::get_transaction_depth(&connection) > 0 {
+                    DB::TransactionManager::start_rollback(&mut connection);
+                }
+                drop(connection);
+            }
+        }
+    }
+}
+
 /// The errors sea-orm gives for the same failures, so that the store maps them as it maps sea-orm's.
 fn query_error(error: sqlx::Error) -> DbErr {
     DbErr::Query(RuntimeErr::SqlxError(error.into()))
@@ -294,5 +446,46 @@ mod tests {
             assert_eq!(kept.shared.idle().len(), 2, "round {round}: both are kept");
             assert_eq!(pool.num_idle(), 0, "round {round}: none is back in the pool");
         }
+    }
+
+    /// The same with transactions: each holds a kept connection from `BEGIN` to `COMMIT` and keeps
+    /// it again afterwards, instead of giving it back to the pool.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_steady_load_of_transactions_keeps_every_connection() {
+        let pool = SqlitePoolOptions::new().max_connections(2).connect_lazy("sqlite::memory:").unwrap();
+        let kept = Arc::new(Kept::<Sqlite>::new(pool.clone()));
+        for round in 0..5 {
+            let mut transactions = tokio::task::JoinSet::new();
+            for _ in 0..16 {
+                let kept = kept.clone();
+                transactions.spawn(async move {
+                    for _ in 0..20 {
+                        let mut transaction = kept.begin(None).await.unwrap();
+                        transaction.execute(Statement::from_string(DbBackend::Sqlite, "SELECT 1")).await.unwrap();
+                        transaction.commit().await.unwrap();
+                    }
+                });
+            }
+            transactions.join_all().await;
+            assert_eq!(pool.size(), 2, "round {round}: both connections are open");
+            assert_eq!(kept.shared.idle().len(), 2, "round {round}: both are kept");
+            assert_eq!(pool.num_idle(), 0, "round {round}: none is back in the pool");
+        }
+    }
+
+    /// A transaction dropped before its end is rolled back, and its connection goes back to the
+    /// pool (which tests it) instead of being kept with the rollback still to send.
+    #[tokio::test]
+    async fn a_transaction_dropped_open_rolls_back_through_the_pool() {
+        let pool = SqlitePoolOptions::new().max_connections(1).connect_lazy("sqlite::memory:").unwrap();
+        let kept = Kept::<Sqlite>::new(pool.clone());
+        let statement = |sql: &str| Statement::from_string(DbBackend::Sqlite, sql);
+        kept.query_all(statement("CREATE TABLE t (n INTEGER)")).await.unwrap();
+        let mut transaction = kept.begin(None).await.unwrap();
+        transaction.execute(statement("INSERT INTO t VALUES (1)")).await.unwrap();
+        drop(transaction);
+        assert!(kept.shared.idle().is_empty(), "the connection is not kept");
+        let rows = kept.query_all(statement("SELECT n FROM t")).await.unwrap();
+        assert!(rows.is_empty(), "the insert was rolled back");
     }
 }

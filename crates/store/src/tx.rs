@@ -4,13 +4,10 @@
 
 use std::sync::Arc;
 
-use sea_orm::{
-    AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, ExecResult, IsolationLevel,
-    QueryResult, Statement, TransactionTrait,
-};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, ExecResult, QueryResult, Statement};
 
 use crate::StoreError;
-use crate::kept::{Keeps, Kept, Waiting};
+use crate::kept::{Holding, Keeps, Kept, Transacting, Waiting};
 
 /// A handle on the database that the repositories read and write through: the store's connections
 /// ([`Db`]) or one of its transactions ([`Tx`]). The layers above hold these, never the database
@@ -23,7 +20,7 @@ pub type Db = Handle<Pooled>;
 
 /// One transaction: every write of a request or a command goes through one, and nothing it wrote
 /// is seen by others before `commit`. Dropped without a commit, it rolls back.
-pub type Tx = Handle<DatabaseTransaction>;
+pub type Tx = Handle<Transaction>;
 
 /// A pool of connections and, for a server worker on PostgreSQL or SQLite's readers, the
 /// connections it keeps out of the pool between queries ([`Kept`]): queries outside a transaction
@@ -39,6 +36,26 @@ impl Pooled {
     /// Registers a wait for a connection from the pool, for whatever takes one from it itself.
     fn waiting(&self) -> Option<Waiting<'_>> {
         self.kept.as_deref().map(Keeps::wait_for_pool)
+    }
+
+    /// Opens a transaction with `begin` (`BEGIN` when none): on a kept connection when the pool
+    /// keeps them, else on one from the pool.
+    async fn open(&self, begin: Option<&'static str>) -> Result<Transaction, DbErr> {
+        let pool = &self.pool;
+        let held: Box<dyn Transacting> = match (&self.kept, pool.get_database_backend()) {
+            (Some(kept), _) => kept.begin(begin).await?,
+            (None, DbBackend::Postgres) => {
+                Box::new(Holding::begin_on(pool.get_postgres_connection_pool(), begin).await?)
+            }
+            (None, DbBackend::Sqlite) => Box::new(Holding::begin_on(pool.get_sqlite_connection_pool(), begin).await?),
+            (None, other) => return Err(DbErr::BackendNotSupported { db: other.as_str(), ctx: "transactions" }),
+        };
+        Ok(Transaction {
+            held: Arc::new(tokio::sync::Mutex::new(held)),
+            backend: pool.get_database_backend(),
+            returning: pool.support_returning(),
+            open: true,
+        })
     }
 }
 
@@ -70,15 +87,11 @@ impl Db {
     /// same committed state, and the connection is checked out once. (SQLite reads a transaction
     /// from one snapshot on its own and takes no such settings.)
     pub async fn snapshot(&self) -> Result<Tx, StoreError> {
-        let _waiting = self.0.waiting();
-        let pool = &self.0.pool;
-        let tx = match pool.get_database_backend() {
-            DbBackend::Postgres => {
-                pool.begin_with_config(Some(IsolationLevel::RepeatableRead), Some(AccessMode::ReadOnly)).await?
-            }
-            _ => pool.begin().await?,
+        let begin = match self.0.pool.get_database_backend() {
+            DbBackend::Postgres => Some("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"),
+            _ => None,
         };
-        Ok(Handle(tx))
+        Ok(Handle(self.0.open(begin).await?))
     }
 
     pub(crate) async fn close(self) -> Result<(), StoreError> {
@@ -87,24 +100,99 @@ impl Db {
     }
 }
 
-/// What a transaction opens on: the store's connections, or a transaction (a savepoint inside it).
-#[async_trait::async_trait]
-pub trait Begins {
-    async fn begin_transaction(&self) -> Result<DatabaseTransaction, DbErr>;
+/// One transaction, or a savepoint inside one, on a connection it holds from `BEGIN` to its end:
+/// a kept one when its pool keeps connections, which it keeps again after a clean end instead of
+/// giving it back to the pool (whose test of a returned connection costs a round trip).
+pub struct Transaction {
+    /// The connection, shared by the transaction and its savepoints.
+    held: Arc<tokio::sync::Mutex<Box<dyn Transacting>>>,
+    backend: DbBackend,
+    returning: bool,
+    /// Neither committed nor rolled back yet: dropped so, the level rolls back.
+    open: bool,
 }
 
-#[async_trait::async_trait]
-impl Begins for Pooled {
-    async fn begin_transaction(&self) -> Result<DatabaseTransaction, DbErr> {
-        let _waiting = self.waiting();
-        self.pool.begin().await
+impl std::fmt::Debug for Transaction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transaction").field("backend", &self.backend).field("open", &self.open).finish_non_exhaustive()
+    }
+}
+
+impl Transaction {
+    async fn commit(mut self) -> Result<(), DbErr> {
+        self.held.lock().await.commit().await?;
+        self.open = false;
+        Ok(())
+    }
+
+    async fn rollback(mut self) -> Result<(), DbErr> {
+        self.held.lock().await.rollback().await?;
+        self.open = false;
+        Ok(())
+    }
+}
+
+impl Drop for Transaction {
+    fn drop(&mut self) {
+        // Nothing else runs on the connection while its innermost level is dropped; should the
+        // lock be taken all the same, the connection rolls back when its holding is dropped.
+        if self.open
+            && let Ok(mut held) = self.held.try_lock()
+        {
+            held.start_rollback();
+        }
     }
 }
 
 #[async_trait::async_trait]
-impl Begins for DatabaseTransaction {
-    async fn begin_transaction(&self) -> Result<DatabaseTransaction, DbErr> {
-        self.begin().await
+impl ConnectionTrait for Transaction {
+    fn get_database_backend(&self) -> DbBackend {
+        self.backend
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.held.lock().await.execute(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.held.lock().await.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.held.lock().await.query_one(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.held.lock().await.query_all(stmt).await
+    }
+
+    fn support_returning(&self) -> bool {
+        self.returning
+    }
+
+    fn is_mock_connection(&self) -> bool {
+        false
+    }
+}
+
+/// What a transaction opens on: the store's connections, or a transaction (a savepoint inside it).
+#[async_trait::async_trait]
+pub trait Begins {
+    async fn begin_transaction(&self) -> Result<Transaction, DbErr>;
+}
+
+#[async_trait::async_trait]
+impl Begins for Pooled {
+    async fn begin_transaction(&self) -> Result<Transaction, DbErr> {
+        self.open(None).await
+    }
+}
+
+#[async_trait::async_trait]
+impl Begins for Transaction {
+    async fn begin_transaction(&self) -> Result<Transaction, DbErr> {
+        self.held.lock().await.savepoint().await?;
+        Ok(Transaction { held: self.held.clone(), open: true, ..*self })
     }
 }
 
@@ -116,11 +204,6 @@ impl<C: Begins + Sync> Handle<C> {
 }
 
 impl Tx {
-    /// The database library's transaction, for the store's own work that opens a savepoint in it.
-    pub(crate) fn inner(&self) -> &DatabaseTransaction {
-        &self.0
-    }
-
     pub async fn commit(self) -> Result<(), StoreError> {
         Ok(self.0.commit().await?)
     }
@@ -205,3 +288,39 @@ impl ConnectionTrait for Pooled {
 pub trait Connection: ConnectionTrait {}
 
 impl<C: ConnectionTrait + Send + Sync> Connection for Handle<C> {}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ConnectOptions, ConnectionTrait, Statement};
+
+    use super::*;
+
+    /// A savepoint dropped before its end rolls back what it wrote, and only that: the transaction
+    /// around it goes on and commits the rest. A transaction dropped before its end leaves nothing.
+    #[tokio::test]
+    async fn a_level_dropped_open_rolls_back_alone() {
+        let mut options = ConnectOptions::new("sqlite::memory:");
+        options.max_connections(1);
+        let db = Db::keeping(sea_orm::Database::connect(options).await.unwrap());
+        db.execute_unprepared("CREATE TABLE t (n INTEGER)").await.unwrap();
+
+        let tx = db.begin().await.unwrap();
+        tx.execute_unprepared("INSERT INTO t VALUES (1)").await.unwrap();
+        let dropped = tx.begin().await.unwrap();
+        dropped.execute_unprepared("INSERT INTO t VALUES (2)").await.unwrap();
+        drop(dropped);
+        let savepoint = tx.begin().await.unwrap();
+        savepoint.execute_unprepared("INSERT INTO t VALUES (3)").await.unwrap();
+        savepoint.commit().await.unwrap();
+        tx.commit().await.unwrap();
+
+        let dropped = db.begin().await.unwrap();
+        dropped.execute_unprepared("INSERT INTO t VALUES (4)").await.unwrap();
+        drop(dropped);
+
+        let rows =
+            db.query_all_raw(Statement::from_string(DbBackend::Sqlite, "SELECT n FROM t ORDER BY n")).await.unwrap();
+        let numbers: Vec<i64> = rows.iter().map(|row| row.try_get("", "n").unwrap()).collect();
+        assert_eq!(numbers, [1, 3]);
+    }
+}

@@ -142,9 +142,8 @@ fn snapshot(webhook: &Webhook) -> Value {
 /// Registers a subscription. It receives the events released from now on.
 pub async fn create(tx: &Tx, actor: &Actor, new: NewWebhook) -> Result<Webhook, StoreError> {
     events::sequence(tx).await?;
-    let db = tx.inner();
     let now = crate::now();
-    let head = events::head(db).await?;
+    let head = events::head(tx).await?;
     let model = webhook::ActiveModel {
         id: Set(Uuid::now_v7()),
         url: Set(new.url),
@@ -159,10 +158,10 @@ pub async fn create(tx: &Tx, actor: &Actor, new: NewWebhook) -> Result<Webhook, 
         created_at: Set(now),
         updated_at: Set(now),
     }
-    .insert(db)
+    .insert(tx)
     .await?;
     let webhook = to_domain(model)?;
-    audit::record(db, actor, Change::created("webhook.create", ENTITY, webhook.id, snapshot(&webhook))).await?;
+    audit::record(tx, actor, Change::created("webhook.create", ENTITY, webhook.id, snapshot(&webhook))).await?;
     Ok(webhook)
 }
 
