@@ -16,11 +16,12 @@ async fn worker_with_one_connection(url: &str) -> Store {
     store.for_workers(16).await.unwrap().remove(0)
 }
 
-/// A statement that the database answers only after a while.
+/// A statement that the database answers only after a while (about a second), so that a
+/// transaction cut off during it on SQLite's one writer is soon followed by the next.
 fn slow(backend: DbBackend) -> Statement {
     let sql = match backend {
         DbBackend::Postgres => "SELECT pg_sleep(1) IS NULL AS slow",
-        _ => "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 100000000) SELECT max(x) FROM c",
+        _ => "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 5000000) SELECT max(x) FROM c",
     };
     Statement::from_string(backend, sql)
 }
@@ -85,4 +86,25 @@ async fn a_transaction_never_waits_for_a_kept_connection() {
     let ping = tokio::time::timeout(Duration::from_secs(2), worker.ping()).await;
     ping.expect("the readiness check gets a connection at once").unwrap();
     assert_eq!(number(&worker, 2).await, 2);
+}
+
+#[tokio::test]
+async fn a_transaction_cut_off_half_way_leaves_nothing_for_the_next() {
+    let (_db, url) = TestDb::create().await;
+    let worker = worker_with_one_connection(&url).await;
+    let tx = worker.begin().await.unwrap();
+    let backend = tx.get_database_backend();
+    tx.execute_unprepared("CREATE TABLE cut_off (n INTEGER)").await.unwrap();
+    let cut_off = tokio::time::timeout(Duration::from_millis(100), tx.query_all_raw(slow(backend)));
+    assert!(cut_off.await.is_err(), "the slow statement is cut off");
+    drop(tx);
+    for n in 2..6 {
+        assert_eq!(number(&worker, n).await, n, "each statement reads its own answer");
+    }
+    // The transaction was rolled back, and the next one starts afresh on the same connection.
+    let tx = worker.begin().await.unwrap();
+    let table = Statement::from_string(backend, "SELECT n FROM cut_off");
+    assert!(tx.query_all_raw(table).await.is_err(), "the table was never created");
+    drop(tx);
+    assert_eq!(number(&worker, 7).await, 7);
 }
