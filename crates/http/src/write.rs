@@ -20,9 +20,9 @@ pub async fn in_transaction<T>(
 ) -> Result<T, ApiError> {
     let tx = store.begin().await?;
     let value = work(&tx).await?;
-    tx.commit().await?;
+    let committed = tx.commit().await?;
     // Readers of the change feed waiting in this process look again.
-    store.committed();
+    store.committed(committed);
     Ok(value)
 }
 
@@ -38,8 +38,8 @@ pub async fn in_transaction_or_dry_run<T>(
     if dry_run {
         tx.rollback().await?;
     } else {
-        tx.commit().await?;
-        store.committed();
+        let committed = tx.commit().await?;
+        store.committed(committed);
     }
     Ok(value)
 }

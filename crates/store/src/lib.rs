@@ -46,7 +46,7 @@ pub use audit::Actor;
 pub use error::{StoreError, Subject};
 pub use page::{Cursor, Page, PageRequest};
 pub use pii::PiiKey;
-pub use tx::{Begins, Connection, Db, Handle, Pooled, Tx};
+pub use tx::{Begins, Committed, Connection, Db, Handle, Pooled, Tx};
 
 /// A handle on the database, cheap to clone (it wraps a connection pool).
 #[derive(Debug, Clone)]
@@ -133,10 +133,13 @@ impl Store {
         self.committed.subscribe()
     }
 
-    /// Tells this process that one of its transactions committed: the principals it keeps are read
-    /// again, and its waiting readers look for new events.
-    pub fn committed(&self) {
-        self.principals.changed();
+    /// Tells this process that one of its transactions committed: its waiting readers look for new
+    /// events, and if the transaction may have changed a user or a unit's path, the principals it
+    /// keeps are read again.
+    pub fn committed(&self, committed: Committed) {
+        if committed.principals {
+            self.principals.changed();
+        }
         self.wake_readers();
     }
 

@@ -4,8 +4,9 @@
 //! A kept principal must never outlive a change to its user: a deactivated user's token stops
 //! working at once. So every entry carries the *generation* read before its statement ran, and is
 //! good only while the generation has not moved since. The generation moves
-//! - after every transaction this process commits ([`crate::Store::committed`]): whatever it
-//!   changed, a principal read before it is read again;
+//! - after every transaction this process commits that may have changed a user or a unit's path
+//!   ([`crate::Store::committed`]; told by its statements' text, see `tx.rs`), so that a change
+//!   takes effect at the caller's next request;
 //! - on PostgreSQL, whenever any process changes a user or a unit's path: triggers notify a channel
 //!   at commit and [`crate::Store::listen`] hears it.
 //!

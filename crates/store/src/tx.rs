@@ -3,6 +3,7 @@
 //! depends on it.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbBackend, DbErr, ExecResult, QueryResult, Statement};
 
@@ -52,6 +53,7 @@ impl Pooled {
         };
         Ok(Transaction {
             held: Arc::new(tokio::sync::Mutex::new(held)),
+            changes_principals: Arc::default(),
             backend: pool.get_database_backend(),
             returning: pool.support_returning(),
             open: true,
@@ -106,6 +108,8 @@ impl Db {
 pub struct Transaction {
     /// The connection, shared by the transaction and its savepoints.
     held: Arc<tokio::sync::Mutex<Box<dyn Transacting>>>,
+    /// Whether a statement of the transaction or of its savepoints may have changed a principal.
+    changes_principals: Arc<AtomicBool>,
     backend: DbBackend,
     returning: bool,
     /// Neither committed nor rolled back yet: dropped so, the level rolls back.
@@ -119,6 +123,13 @@ impl std::fmt::Debug for Transaction {
 }
 
 impl Transaction {
+    /// Notes a statement that may change a principal, as it runs.
+    fn note(&self, sql: &str) {
+        if may_change_principals(sql) {
+            self.changes_principals.store(true, Ordering::Relaxed);
+        }
+    }
+
     async fn commit(mut self) -> Result<(), DbErr> {
         self.held.lock().await.commit().await?;
         self.open = false;
@@ -151,18 +162,22 @@ impl ConnectionTrait for Transaction {
     }
 
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.note(&stmt.sql);
         self.held.lock().await.execute(stmt).await
     }
 
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.note(sql);
         self.held.lock().await.execute_unprepared(sql).await
     }
 
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.note(&stmt.sql);
         self.held.lock().await.query_one(stmt).await
     }
 
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.note(&stmt.sql);
         self.held.lock().await.query_all(stmt).await
     }
 
@@ -173,6 +188,22 @@ impl ConnectionTrait for Transaction {
     fn is_mock_connection(&self) -> bool {
         false
     }
+}
+
+/// Whether a statement may change what a principal is made of: a user, or a unit's path. Decided
+/// on the statement's text, as PostgreSQL's triggers decide on its table, so that no repository
+/// has to remember to say so: anything but a `SELECT` that names either table counts, an insert
+/// too (a needless reading of the principals again, never a missed one).
+fn may_change_principals(sql: &str) -> bool {
+    let sql = sql.trim_start();
+    let select = sql.get(..6).is_some_and(|start| start.eq_ignore_ascii_case("select"));
+    !select && (sql.contains("users") || sql.contains("units"))
+}
+
+/// What a committed transaction may have changed, for [`crate::Store::committed`].
+#[derive(Debug, Clone, Copy)]
+pub struct Committed {
+    pub(crate) principals: bool,
 }
 
 /// What a transaction opens on: the store's connections, or a transaction (a savepoint inside it).
@@ -192,7 +223,12 @@ impl Begins for Pooled {
 impl Begins for Transaction {
     async fn begin_transaction(&self) -> Result<Transaction, DbErr> {
         self.held.lock().await.savepoint().await?;
-        Ok(Transaction { held: self.held.clone(), open: true, ..*self })
+        Ok(Transaction {
+            held: self.held.clone(),
+            changes_principals: self.changes_principals.clone(),
+            open: true,
+            ..*self
+        })
     }
 }
 
@@ -204,8 +240,10 @@ impl<C: Begins + Sync> Handle<C> {
 }
 
 impl Tx {
-    pub async fn commit(self) -> Result<(), StoreError> {
-        Ok(self.0.commit().await?)
+    pub async fn commit(self) -> Result<Committed, StoreError> {
+        let principals = self.0.changes_principals.load(Ordering::Relaxed);
+        self.0.commit().await?;
+        Ok(Committed { principals })
     }
 
     pub async fn rollback(self) -> Result<(), StoreError> {
@@ -322,5 +360,50 @@ mod tests {
             db.query_all_raw(Statement::from_string(DbBackend::Sqlite, "SELECT n FROM t ORDER BY n")).await.unwrap();
         let numbers: Vec<i64> = rows.iter().map(|row| row.try_get("", "n").unwrap()).collect();
         assert_eq!(numbers, [1, 3]);
+    }
+
+    #[test]
+    fn statements_that_may_change_a_principal_are_told_apart() {
+        let changing = [
+            r#"UPDATE "users" SET "active" = $1 WHERE "users"."id" = $2"#,
+            r#"DELETE FROM "units" WHERE "units"."id" = $1"#,
+            r#"UPDATE "units" SET "path" = $1, "version" = "version" + 1 WHERE "units"."id" = $2 RETURNING "id""#,
+            r#"WITH moved AS (UPDATE units SET path = $1 RETURNING id) SELECT count(*) FROM moved"#,
+            r#"INSERT INTO "users" ("id", "username") VALUES ($1, $2)"#,
+        ];
+        for sql in changing {
+            assert!(may_change_principals(sql), "{sql}");
+        }
+        let others = [
+            r#"SELECT "users"."id", "units"."path" FROM "users" LEFT JOIN "units" ON "units"."id" = "users"."unit_id""#,
+            r#"  select "units"."id" from "units" for update"#,
+            r#"INSERT INTO "officials" ("id", "unit_id") VALUES ($1, $2)"#,
+            r#"INSERT INTO "events" ("position", "id", "type", "occurred_at", "unit_id", "data") VALUES ($1, $2, $3, $4, $5, $6)"#,
+            "NOTIFY dvc_events",
+        ];
+        for sql in others {
+            assert!(!may_change_principals(sql), "{sql}");
+        }
+    }
+
+    /// A transaction tells whether a statement of its own or of a savepoint inside it may have
+    /// changed a principal, so that the principals kept are read again only after such a commit.
+    #[tokio::test]
+    async fn a_commit_tells_whether_principals_may_have_changed() {
+        let mut options = ConnectOptions::new("sqlite::memory:");
+        options.max_connections(1);
+        let db = Db::keeping(sea_orm::Database::connect(options).await.unwrap());
+        db.execute_unprepared("CREATE TABLE users (id INTEGER, active BOOLEAN)").await.unwrap();
+        db.execute_unprepared("CREATE TABLE audit (id INTEGER)").await.unwrap();
+
+        let tx = db.begin().await.unwrap();
+        tx.execute_unprepared("INSERT INTO audit VALUES (1)").await.unwrap();
+        assert!(!tx.commit().await.unwrap().principals);
+
+        let tx = db.begin().await.unwrap();
+        let savepoint = tx.begin().await.unwrap();
+        savepoint.execute_unprepared("UPDATE users SET active = false").await.unwrap();
+        savepoint.commit().await.unwrap();
+        assert!(tx.commit().await.unwrap().principals);
     }
 }
