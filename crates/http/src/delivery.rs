@@ -32,7 +32,7 @@ const TURN_BUDGET: Duration = Duration::from_secs(30);
 const CONCURRENT_SUBSCRIPTIONS: usize = 8;
 /// The least time between the starts of two rounds. Every commit wakes the worker, and each round
 /// is a transaction on the database even when there is nothing to send: under a steady stream of
-/// writes, rounds at every commit cost PostgreSQL about a tenth of each write's work. A burst of
+/// writes, rounds at every commit cost the server about a fifth of each write's CPU. A burst of
 /// commits is served by one round instead, its events sent at most this much later.
 const ROUND_GAP: Duration = Duration::from_millis(100);
 /// The longest wait between two attempts, however many failed.

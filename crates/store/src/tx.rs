@@ -24,9 +24,9 @@ pub type Db = Handle<Pooled>;
 pub type Tx = Handle<Transaction>;
 
 /// A pool of connections and, for a server worker on PostgreSQL or SQLite's readers, the
-/// connections it keeps out of the pool between queries ([`Kept`]): queries outside a transaction
-/// run on those, and everything else takes its connection from the pool, registered as waiting
-/// there so that none is kept meanwhile.
+/// connections it keeps out of the pool between queries ([`Kept`]): queries and transactions run
+/// on those, and everything else (a single write, the readiness check) takes its connection from
+/// the pool, registered as waiting there so that none is kept meanwhile.
 #[derive(Debug, Clone)]
 pub struct Pooled {
     pool: DatabaseConnection,
