@@ -1,3 +1,3 @@
 -- The statements the server ran for one GET /api/v1/officials, from PostgreSQL's statement log; bench/run.sh rewrites this file on every run.
--- pgbench -D v1=2026-11-30 02:30:57.76244+00
+-- pgbench -D v1=2026-11-30 04:34:00.661829+00
 SELECT "officials"."id", "officials"."full_name", "officials"."name_folded", "officials"."sort_key", "officials"."unit_id", "officials"."id_number_sealed", "officials"."id_number_hash", "officials"."phone_sealed", "officials"."email", "officials"."position", "officials"."portal_account", "officials"."portal_account_at", "officials"."active", "officials"."deactivated_at", "officials"."deactivation_reason", "officials"."version", "officials"."created_at", "officials"."updated_at" FROM "officials" ORDER BY "officials"."sort_key" ASC, "officials"."id" ASC LIMIT '51';

@@ -1,4 +1,4 @@
 -- The statements the server ran for one GET /api/v1/units, from PostgreSQL's statement log; bench/run.sh rewrites this file on every run.
--- pgbench -D v1=2026-11-30 02:30:59.765566+00
+-- pgbench -D v1=2026-11-30 04:34:02.665432+00
 SELECT "units"."id", "units"."code", "units"."name", "units"."name_folded", "units"."kind", "units"."category", "units"."parent_id", "units"."path", "units"."level", "units"."valid_from", "units"."valid_to", "units"."version", "units"."created_at", "units"."updated_at" FROM "units" WHERE "units"."name_folded" LIKE '%phuc xa%' ORDER BY "units"."id" ASC LIMIT '51';
-SELECT "id", "name", NULL FROM "units" WHERE "id" IN (CAST('01a22a4a-7664-7131-b8ad-099830b03f3b' AS uuid), CAST('01a22a4a-7664-7131-b8ad-09999f8d8184' AS uuid)) UNION ALL (SELECT "unit_id", NULL, "successor_id" FROM "unit_successors" WHERE "unit_id" IN (CAST('01a22a4a-7664-7131-b8ad-099a5547135d' AS uuid)));
+SELECT "id", "name", NULL FROM "units" WHERE "id" IN (CAST('01a22abb-20f7-77ed-8ed7-1d9afd49ef44' AS uuid), CAST('01a22abb-20f7-77ed-8ed7-1d9b8eff9815' AS uuid)) UNION ALL (SELECT "unit_id", NULL, "successor_id" FROM "unit_successors" WHERE "unit_id" IN (CAST('01a22abb-20f7-77ed-8ed7-1d9c2ce728cf' AS uuid)));
