@@ -298,7 +298,7 @@ pub(crate) struct Holding<DB: Database> {
     connection: Option<PoolConnection<DB>>,
     /// Where the connection is kept afterwards, if its pool keeps connections.
     keep_in: Option<Arc<Shared<DB>>>,
-    /// The query's turn among those of the kept connections, held for the whole transaction.
+    /// The transaction's turn among those of the kept connections, held until it ends.
     _turn: Option<OwnedSemaphorePermit>,
     /// Whether the last statement ran to its end.
     clean: bool,

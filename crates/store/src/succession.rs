@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use dvc_domain::Period;
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use dvc_domain::{Period, UnitPath};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use crate::StoreError;
@@ -15,10 +15,13 @@ use crate::entity::{unit, unit_successor};
 /// How deep a chain of successors is followed: a unit closed, its successor closed in turn.
 const MAX_CHAIN: usize = 4;
 
-/// The closing day and first successor of the units that records were made at.
+/// The closing day and first successor of the units that records were made at, and the paths of
+/// those units and their successors: what the counters need to place a record in the tree, read
+/// in the same statements.
 #[derive(Debug, Default)]
 pub(crate) struct Succession {
     closed: HashMap<Uuid, (NaiveDate, Uuid)>,
+    paths: HashMap<Uuid, UnitPath>,
 }
 
 impl Succession {
@@ -35,14 +38,20 @@ impl Succession {
             if pending.is_empty() {
                 break;
             }
-            let closed: HashMap<Uuid, NaiveDate> = unit::Entity::find()
+            let units: Vec<(Uuid, String, Option<NaiveDate>)> = unit::Entity::find()
+                .select_only()
+                .columns([unit::Column::Id, unit::Column::Path, unit::Column::ValidTo])
                 .filter(unit::Column::Id.is_in(pending.clone()))
-                .filter(unit::Column::ValidTo.is_not_null())
+                .into_tuple()
                 .all(db)
-                .await?
-                .into_iter()
-                .filter_map(|model| model.valid_to.map(|to| (model.id, to)))
-                .collect();
+                .await?;
+            let mut closed: HashMap<Uuid, NaiveDate> = HashMap::new();
+            for (id, path, valid_to) in units {
+                succession.paths.insert(id, UnitPath::parse(&path)?);
+                if let Some(to) = valid_to {
+                    closed.insert(id, to);
+                }
+            }
             if closed.is_empty() {
                 break;
             }
@@ -63,6 +72,12 @@ impl Succession {
             }
         }
         Ok(succession)
+    }
+
+    /// The path of a unit looked at: one asked about or a successor of one (unless the chain was
+    /// longer than [`MAX_CHAIN`]).
+    pub(crate) fn path(&self, unit_id: Uuid) -> Option<&UnitPath> {
+        self.paths.get(&unit_id)
     }
 
     /// The unit whose figures a record of `unit_id` in `period` counts in.

@@ -117,18 +117,22 @@ pub(crate) async fn add(db: &impl ConnectionTrait, deltas: Vec<Delta>) -> Result
         };
         *own.entry(key).or_default() += delta.counts;
     }
-    let subtree = spread(db, &own).await?;
+    let subtree = spread(db, &own, &succession).await?;
     Records::upsert(db, Ledger::Unit, &own).await?;
     Records::upsert(db, Ledger::Subtree, &subtree).await
 }
 
-/// The counts of every unit's subtree, from the counts at each unit.
-async fn spread(db: &impl ConnectionTrait, own: &Tallies) -> Result<Tallies, StoreError> {
-    let paths = crate::units::paths_of(db, own.keys().map(|key| key.unit_id)).await?;
+/// The counts of every unit's subtree, from the counts at each unit. The units' paths come with
+/// their succession; only those it did not reach are read here.
+async fn spread(db: &impl ConnectionTrait, own: &Tallies, succession: &Succession) -> Result<Tallies, StoreError> {
+    let unknown = own.keys().map(|key| key.unit_id).filter(|id| succession.path(*id).is_none());
+    let paths = crate::units::paths_of(db, unknown).await?;
     let mut subtree = Tallies::new();
     for (key, counts) in own {
-        let path =
-            paths.get(&key.unit_id).ok_or_else(|| StoreError::Corrupt(format!("counter unit {}", key.unit_id)))?;
+        let path = succession
+            .path(key.unit_id)
+            .or_else(|| paths.get(&key.unit_id))
+            .ok_or_else(|| StoreError::Corrupt(format!("counter unit {}", key.unit_id)))?;
         for ancestor in path.ids() {
             *subtree.entry(CounterKey { unit_id: ancestor, ..key.clone() }).or_default() += *counts;
         }
@@ -325,7 +329,7 @@ impl Ledgers for Records {
             *own.entry(CounterKey { unit_id, period: row.period, account_kind: row.account_kind }).or_default() +=
                 Counts { created: row.created, failed: row.failed };
         }
-        let subtree = spread(db, &own).await?;
+        let subtree = spread(db, &own, &succession).await?;
         Ok(BTreeMap::from([(Ledger::Unit, own), (Ledger::Subtree, subtree)]))
     }
 
