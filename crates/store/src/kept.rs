@@ -423,54 +423,55 @@ mod tests {
 
     use super::*;
 
-    /// Rounds of many queries at once on a pool of two connections that opens them on first use:
-    /// after each round both connections are kept and none went back to the pool, where each
-    /// return costs the pool's test of the connection.
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_steady_load_keeps_every_connection() {
+    /// Runs rounds of `work` 20 times in each of 16 tasks at once, on a pool of two connections that
+    /// opens them on first use, and checks after each round that both connections are kept and
+    /// none went back to the pool, where each return costs the pool's test of the connection.
+    async fn keeps_every_connection_under<W, F>(work: W)
+    where
+        W: Fn(Arc<Kept<Sqlite>>) -> F + Clone + Send + 'static,
+        F: Future<Output = ()> + Send,
+    {
         let pool = SqlitePoolOptions::new().max_connections(2).connect_lazy("sqlite::memory:").unwrap();
         let kept = Arc::new(Kept::<Sqlite>::new(pool.clone()));
         for round in 0..5 {
-            let mut queries = tokio::task::JoinSet::new();
+            let mut tasks = tokio::task::JoinSet::new();
             for _ in 0..16 {
-                let kept = kept.clone();
-                queries.spawn(async move {
+                let (kept, work) = (kept.clone(), work.clone());
+                tasks.spawn(async move {
                     for _ in 0..20 {
-                        let statement = Statement::from_string(DbBackend::Sqlite, "SELECT 1");
-                        kept.query_all(statement).await.unwrap();
+                        work(kept.clone()).await;
                     }
                 });
             }
-            queries.join_all().await;
+            tasks.join_all().await;
             assert_eq!(pool.size(), 2, "round {round}: both connections are open");
             assert_eq!(kept.shared.idle().len(), 2, "round {round}: both are kept");
             assert_eq!(pool.num_idle(), 0, "round {round}: none is back in the pool");
         }
     }
 
+    fn select_one() -> Statement {
+        Statement::from_string(DbBackend::Sqlite, "SELECT 1")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_steady_load_keeps_every_connection() {
+        keeps_every_connection_under(|kept| async move {
+            kept.query_all(select_one()).await.unwrap();
+        })
+        .await;
+    }
+
     /// The same with transactions: each holds a kept connection from `BEGIN` to `COMMIT` and keeps
     /// it again afterwards, instead of giving it back to the pool.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_steady_load_of_transactions_keeps_every_connection() {
-        let pool = SqlitePoolOptions::new().max_connections(2).connect_lazy("sqlite::memory:").unwrap();
-        let kept = Arc::new(Kept::<Sqlite>::new(pool.clone()));
-        for round in 0..5 {
-            let mut transactions = tokio::task::JoinSet::new();
-            for _ in 0..16 {
-                let kept = kept.clone();
-                transactions.spawn(async move {
-                    for _ in 0..20 {
-                        let mut transaction = kept.begin(None).await.unwrap();
-                        transaction.execute(Statement::from_string(DbBackend::Sqlite, "SELECT 1")).await.unwrap();
-                        transaction.commit().await.unwrap();
-                    }
-                });
-            }
-            transactions.join_all().await;
-            assert_eq!(pool.size(), 2, "round {round}: both connections are open");
-            assert_eq!(kept.shared.idle().len(), 2, "round {round}: both are kept");
-            assert_eq!(pool.num_idle(), 0, "round {round}: none is back in the pool");
-        }
+        keeps_every_connection_under(|kept| async move {
+            let mut transaction = kept.begin(None).await.unwrap();
+            transaction.execute(select_one()).await.unwrap();
+            transaction.commit().await.unwrap();
+        })
+        .await;
     }
 
     /// A transaction dropped before its end is rolled back, and its connection goes back to the

@@ -333,13 +333,18 @@ mod tests {
 
     use super::*;
 
+    /// A keeping store on an in-memory SQLite database, which lives in its one connection.
+    async fn in_memory() -> Db {
+        let mut options = ConnectOptions::new("sqlite::memory:");
+        options.max_connections(1);
+        Db::keeping(sea_orm::Database::connect(options).await.unwrap())
+    }
+
     /// A savepoint dropped before its end rolls back what it wrote, and only that: the transaction
     /// around it goes on and commits the rest. A transaction dropped before its end leaves nothing.
     #[tokio::test]
     async fn a_level_dropped_open_rolls_back_alone() {
-        let mut options = ConnectOptions::new("sqlite::memory:");
-        options.max_connections(1);
-        let db = Db::keeping(sea_orm::Database::connect(options).await.unwrap());
+        let db = in_memory().await;
         db.execute_unprepared("CREATE TABLE t (n INTEGER)").await.unwrap();
 
         let tx = db.begin().await.unwrap();
@@ -390,9 +395,7 @@ mod tests {
     /// changed a principal, so that the principals kept are read again only after such a commit.
     #[tokio::test]
     async fn a_commit_tells_whether_principals_may_have_changed() {
-        let mut options = ConnectOptions::new("sqlite::memory:");
-        options.max_connections(1);
-        let db = Db::keeping(sea_orm::Database::connect(options).await.unwrap());
+        let db = in_memory().await;
         db.execute_unprepared("CREATE TABLE users (id INTEGER, active BOOLEAN)").await.unwrap();
         db.execute_unprepared("CREATE TABLE audit (id INTEGER)").await.unwrap();
 
